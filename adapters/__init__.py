@@ -1,0 +1,1 @@
+"""Platform adapters: translate Slack, Teams and console input to the core and render replies."""

@@ -1,0 +1,1 @@
+"""The console adapter: a REPL over the same core and database as Slack and Teams."""

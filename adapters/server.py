@@ -1,0 +1,65 @@
+"""The HTTP server: one aiohttp application carrying every configured adapter and /healthz."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import suppress
+
+from aiohttp import web
+
+from bot.app import Core, running_core
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CORE_KEY = web.AppKey("core", Core)
+RETRY_INTERVAL_SECONDS = 60.0
+
+
+async def healthz(request: web.Request) -> web.Response:
+    core = request.app[CORE_KEY]
+    database = await core.database.ping()
+    body = {
+        "status": "ok" if database else "degraded",
+        "database": database,
+        "adapters": list(core.outbox.platforms),
+        "pending_posts": await core.outbox.pending_count() if database else None,
+    }
+    return web.json_response(body, status=200 if database else 503)
+
+
+def build_web_app(core: Core) -> web.Application:
+    """The aiohttp application with /healthz and every adapter the settings configure."""
+    app = web.Application()
+    app[CORE_KEY] = core
+    app.router.add_get("/healthz", healthz)
+    return app
+
+
+async def _retry_pending_posts(core: Core) -> None:
+    while True:
+        await asyncio.sleep(RETRY_INTERVAL_SECONDS)
+        try:
+            await core.outbox.retry_pending()
+        except Exception:
+            log.exception("retrying pending posts failed")
+
+
+async def serve_forever(settings: Settings) -> None:
+    """Run the server until interrupted."""
+    async with running_core(settings) as core:
+        app = build_web_app(core)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, settings.host, settings.port)
+        await site.start()
+        log.info("copbot listening on http://%s:%s", settings.host, settings.port)
+        retry = asyncio.create_task(_retry_pending_posts(core))
+        try:
+            await asyncio.Event().wait()
+        finally:
+            retry.cancel()
+            with suppress(asyncio.CancelledError):
+                await retry
+            await runner.cleanup()

@@ -1,0 +1,1 @@
+"""copbot's platform-neutral command core: events in, replies out."""

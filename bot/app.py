@@ -1,0 +1,96 @@
+"""The composition root: builds copbot's core (storage, services, router) from settings."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from bot.clock import Clock, SystemClock
+from bot.commands.community import CommunityCommands
+from bot.commands.help import HelpCommands
+from bot.commands.home import HomeView
+from bot.commands.membership import MembershipCommands
+from bot.commands.registry import CommandRegistry
+from bot.outbox import Outbox
+from bot.router import Router
+from bot.services.communities import CommunityService
+from bot.services.ledger import EventLedger
+from bot.services.membership import MembershipService
+from bot.settings import Settings
+from storage.database import Database
+
+
+@dataclass(frozen=True, kw_only=True)
+class Core:
+    """Everything an adapter needs from the core, built once per process (or per test)."""
+
+    settings: Settings
+    database: Database
+    clock: Clock
+    random: random.Random
+    router: Router
+    outbox: Outbox
+    communities: CommunityService
+    membership: MembershipService
+
+
+def build_core(
+    settings: Settings,
+    *,
+    database: Database | None = None,
+    clock: Clock | None = None,
+    rng: random.Random | None = None,
+) -> Core:
+    """Wire the core together; nothing is started or opened yet."""
+    database = database or Database(settings.database_url)
+    clock = clock or SystemClock()
+    communities = CommunityService(database, clock)
+    membership = MembershipService(database, clock)
+    outbox = Outbox(database, clock)
+    registry = CommandRegistry()
+    for group in (
+        HelpCommands(registry),
+        CommunityCommands(communities, membership),
+        MembershipCommands(communities, membership),
+    ):
+        for spec in group.specs():
+            registry.add(spec)
+    router = Router(
+        registry=registry,
+        communities=communities,
+        membership=membership,
+        ledger=EventLedger(database, clock),
+        outbox=outbox,
+        home=HomeView(communities, membership),
+    )
+    return Core(
+        settings=settings,
+        database=database,
+        clock=clock,
+        random=rng or random.Random(),
+        router=router,
+        outbox=outbox,
+        communities=communities,
+        membership=membership,
+    )
+
+
+@asynccontextmanager
+async def running_core(
+    settings: Settings,
+    *,
+    database: Database | None = None,
+    clock: Clock | None = None,
+    rng: random.Random | None = None,
+    upgrade: bool = True,
+) -> AsyncIterator[Core]:
+    """Build the core, bring the database schema up to date, and close it on exit."""
+    core = build_core(settings, database=database, clock=clock, rng=rng)
+    try:
+        if upgrade:
+            await core.database.upgrade()
+        yield core
+    finally:
+        await core.database.close()

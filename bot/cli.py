@@ -1,0 +1,125 @@
+"""The `copbot` command line: run, serve, chat, demo, db and manifest."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from bot.app import running_core
+from bot.demo import DEMO_CHANNEL, seed_demo
+from bot.settings import Settings, SettingsError, load_settings
+
+app = typer.Typer(
+    help="copbot: keeps Communities of Practice alive in Slack and Teams.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+err = Console(stderr=True)
+
+CONNECT_HINT = (
+    "copbot is running in the console. To connect Slack set SLACK_BOT_TOKEN and "
+    "SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN), for Teams set TEAMS_APP_ID and "
+    "TEAMS_APP_PASSWORD; see the README."
+)
+
+
+def _settings(database: str | None = None) -> Settings:
+    try:
+        settings = load_settings(**({"database_url": database} if database else {}))
+    except SettingsError as exc:
+        err.print(f"[red]copbot:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    logging.basicConfig(
+        level=settings.log_level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    return settings
+
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option("--database", help="Database URL (default: COPBOT_DATABASE_URL or ./copbot.db)."),
+]
+
+
+@app.command()
+def run() -> None:
+    """Start every configured adapter; with none configured, the console."""
+    settings = _settings()
+    if settings.slack_configured or settings.teams_configured:
+        from adapters.server import serve_forever
+
+        asyncio.run(serve_forever(settings))
+        return
+    err.print(CONNECT_HINT, highlight=False)
+    asyncio.run(_chat(settings, user="you", channel="general"))
+
+
+@app.command()
+def serve() -> None:
+    """Serve Slack (/slack/events) and Teams (/api/messages) over HTTP."""
+    from adapters.server import serve_forever
+
+    asyncio.run(serve_forever(_settings()))
+
+
+@app.command()
+def chat(
+    as_: Annotated[str, typer.Option("--as", help="Who you are.")] = "you",
+    channel: Annotated[str, typer.Option("--channel", help="The channel you are in.")] = "general",
+    database: DatabaseOption = None,
+) -> None:
+    """Talk to copbot in the terminal (reads lines from stdin when piped)."""
+    asyncio.run(_chat(_settings(database), user=as_, channel=channel.lstrip("#")))
+
+
+async def _chat(settings: Settings, *, user: str, channel: str) -> None:
+    from adapters.console.adapter import run_console
+
+    async with running_core(settings) as core:
+        await run_console(core, user=user, channel=channel)
+
+
+@app.command()
+def demo(database: DatabaseOption = None) -> None:
+    """Seed a realistic Data Science CoP to explore."""
+    settings = _settings(database)
+
+    async def _seed() -> None:
+        async with running_core(settings) as core:
+            result = await seed_demo(core)
+        for problem in result.problems:
+            err.print(f"[yellow]demo:[/yellow] {problem}", highlight=False)
+
+    asyncio.run(_seed())
+    Console().print(
+        f"Seeded the Data Science CoP in #{DEMO_CHANNEL} with a dozen members. Try:\n"
+        f"  copbot chat --as alice --channel {DEMO_CHANNEL}\n"
+        "then type: about | members | members core | who forecasting | communities | help",
+        highlight=False,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(database: DatabaseOption = None) -> None:
+    """Apply every database migration."""
+    settings = _settings(database)
+
+    async def _upgrade() -> None:
+        async with running_core(settings):
+            pass
+
+    asyncio.run(_upgrade())
+    Console().print("database is up to date", highlight=False)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""Command handlers: parse arguments, check permission, call a service, return a reply."""

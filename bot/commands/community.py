@@ -1,0 +1,126 @@
+"""Commands about a community itself: `setup`, `about` and `communities`."""
+
+from __future__ import annotations
+
+from bot.commands.reply_data import community_data, member_data
+from bot.commands.spec import CommandSpec, Invocation
+from bot.errors import UserError
+from bot.replies import Button, Form, Reply, Visibility
+from bot.services.communities import SETUP_USAGE, CharterChange, CommunityService
+from bot.services.membership import MembershipService
+
+SETUP_FIELDS = ("name", "kind", "domain", "mission")
+
+
+class CommunityCommands:
+    def __init__(self, communities: CommunityService, membership: MembershipService) -> None:
+        self._communities = communities
+        self._membership = membership
+
+    def specs(self) -> list[CommandSpec]:
+        return [
+            CommandSpec(
+                name="setup",
+                summary="Bind this channel to a community (you become its steward).",
+                usage=SETUP_USAGE,
+                example='setup "Data Science" domain="Machine learning" '
+                'mission="Share reusable patterns"',
+                handler=self.setup,
+                aliases=("charter",),
+            ),
+            CommandSpec(
+                name="about",
+                summary="Show this community's charter.",
+                usage="about",
+                example="about",
+                handler=self.about,
+                needs_community=True,
+            ),
+            CommandSpec(
+                name="communities",
+                summary="List every community in this workspace.",
+                usage="communities",
+                example="communities",
+                handler=self.communities,
+            ),
+        ]
+
+    async def setup(self, inv: Invocation) -> Reply:
+        command, origin = inv.command, inv.origin
+        if origin.is_direct:
+            raise UserError(
+                "Run `setup` in the channel the community will live in.", usage=SETUP_USAGE
+            )
+        unknown = sorted(set(command.options) - set(SETUP_FIELDS))
+        if unknown:
+            raise UserError(f"`setup` has no option `{unknown[0]}`.", usage=SETUP_USAGE)
+        if not command.args and not command.options:
+            current = inv.community
+            values = (
+                {
+                    "name": current.name,
+                    "kind": current.kind,
+                    "domain": current.domain,
+                    "mission": current.mission,
+                }
+                if current
+                else {}
+            )
+            return Reply(
+                kind="setup_form",
+                data={"values": values, "usage": SETUP_USAGE},
+                form=Form(name="setup", values=values),
+            )
+        if command.users or len(command.words) > 1:
+            raise UserError("Put a name with spaces in quotes.", usage=SETUP_USAGE)
+        name = command.words[0] if command.words else command.options.get("name")
+        change = CharterChange(
+            name=name,
+            kind=command.options.get("kind"),
+            domain=command.options.get("domain"),
+            mission=command.options.get("mission"),
+        )
+        result = await self._communities.setup(origin, change)
+        charter = await self._communities.charter(result.community)
+        return Reply(
+            kind="charter",
+            data={
+                "community": community_data(charter.community),
+                "stewards": [member_data(m) for m in charter.stewards],
+                "member_count": charter.member_count,
+                "headline": "created" if result.created else "updated",
+            },
+            visibility=Visibility.CHANNEL,
+            buttons=(Button(label="Join", action="command", value="join", style="primary"),),
+        )
+
+    async def about(self, inv: Invocation) -> Reply:
+        charter = await self._communities.charter(inv.require_community())
+        buttons = (
+            ()
+            if inv.caller
+            else (Button(label="Join", action="command", value="join", style="primary"),)
+        )
+        return Reply(
+            kind="charter",
+            data={
+                "community": community_data(charter.community),
+                "stewards": [member_data(m) for m in charter.stewards],
+                "member_count": charter.member_count,
+                "headline": "about",
+            },
+            buttons=buttons,
+        )
+
+    async def communities(self, inv: Invocation) -> Reply:
+        found = await self._communities.in_workspace(inv.origin)
+        ids = [c.id for c, _ in found if c.id is not None]
+        mine = await self._membership.communities_of(ids, inv.origin.user)
+        return Reply(
+            kind="communities",
+            data={
+                "communities": [
+                    {**community_data(c), "size": size, "member": c.id in mine} for c, size in found
+                ]
+            },
+        )

@@ -1,0 +1,64 @@
+"""`help`: every command with usage and an example, or one command in detail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.commands.registry import CommandRegistry
+from bot.commands.spec import CommandSpec, Invocation
+from bot.errors import UserError
+from bot.replies import Reply
+
+
+def command_data(spec: CommandSpec) -> dict[str, Any]:
+    return {
+        "name": spec.name,
+        "summary": spec.summary,
+        "usage": spec.usage,
+        "example": spec.example,
+        "aliases": list(spec.aliases),
+        "roles": sorted(spec.roles) if spec.roles else [],
+        "group": spec.group,
+    }
+
+
+class HelpCommands:
+    def __init__(self, registry: CommandRegistry) -> None:
+        self._registry = registry
+
+    def specs(self) -> list[CommandSpec]:
+        return [
+            CommandSpec(
+                name="help",
+                summary="List commands, or explain one.",
+                usage="help [command]",
+                example="help setup",
+                handler=self.help,
+                aliases=("?",),
+            )
+        ]
+
+    async def help(self, inv: Invocation) -> Reply:
+        words = inv.command.words
+        if words:
+            spec = self._registry.get(words[0])
+            if spec is None:
+                suggestion = self._registry.suggest(words[0])
+                raise UserError(
+                    f"There is no command `{words[0]}`.",
+                    usage="help [command]",
+                    data={"suggestion": suggestion},
+                )
+            return Reply(kind="help_command", data={"command": command_data(spec)})
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for spec in self._registry.specs:
+            groups.setdefault(spec.group, []).append(command_data(spec))
+        return Reply(
+            kind="help",
+            data={
+                "groups": [
+                    {"name": name, "commands": commands} for name, commands in groups.items()
+                ],
+                "in_community": inv.community is not None,
+            },
+        )

@@ -1,0 +1,41 @@
+"""The home view: a person's communities, with quick actions for the ones they steward."""
+
+from __future__ import annotations
+
+from bot.commands.reply_data import community_data
+from bot.events import Origin
+from bot.replies import Reply
+from bot.services.communities import CommunityService
+from bot.services.membership import MembershipService
+from storage.models import Role
+
+
+class HomeView:
+    def __init__(self, communities: CommunityService, membership: MembershipService) -> None:
+        self._communities = communities
+        self._membership = membership
+
+    async def for_user(self, origin: Origin) -> Reply:
+        found = await self._communities.in_workspace(origin)
+        mine = await self._membership.communities_of(
+            [c.id for c, _ in found if c.id is not None], origin.user
+        )
+        joined, others = [], []
+        for community, size in found:
+            entry = {**community_data(community), "size": size}
+            member = mine.get(community.id or 0)
+            if member is None:
+                others.append(entry)
+            else:
+                joined.append(
+                    {**entry, "role": member.role, "steward": member.role == Role.STEWARD}
+                )
+        return Reply(
+            kind="home",
+            data={
+                "user": {"id": origin.user, "name": origin.display_name},
+                "joined": joined,
+                "others": others,
+                "stewards_any": any(c["steward"] for c in joined),
+            },
+        )

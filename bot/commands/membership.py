@@ -1,0 +1,215 @@
+"""Commands about people: `join`, `leave`, `members`, `role`, `skills` and `who`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.commands.reply_data import community_data, listing_data, member_data, user_data
+from bot.commands.spec import CommandSpec, Invocation
+from bot.errors import UserError
+from bot.replies import Destination, Reply, Visibility
+from bot.services.communities import CommunityService
+from bot.services.membership import MembershipService, split_skills
+from storage.models import Role
+
+ROLE_USAGE = "role @user steward|core|member|sponsor"
+ROLE_WORDS = {
+    "steward": Role.STEWARD,
+    "stewards": Role.STEWARD,
+    "core": Role.CORE,
+    "member": Role.MEMBER,
+    "members": Role.MEMBER,
+    "sponsor": Role.SPONSOR,
+    "sponsors": Role.SPONSOR,
+}
+
+
+def parse_role(word: str, usage: str) -> Role:
+    role = ROLE_WORDS.get(word.lower())
+    if role is None:
+        raise UserError(
+            f"`{word}` is not a role; roles are steward, core, member and sponsor.", usage=usage
+        )
+    return role
+
+
+class MembershipCommands:
+    def __init__(self, communities: CommunityService, membership: MembershipService) -> None:
+        self._communities = communities
+        self._membership = membership
+
+    def specs(self) -> list[CommandSpec]:
+        return [
+            CommandSpec(
+                name="join",
+                summary="Join this channel's community.",
+                usage="join",
+                example="join",
+                handler=self.join,
+                needs_community=True,
+            ),
+            CommandSpec(
+                name="leave",
+                summary="Leave this community (the last steward names who takes over).",
+                usage="leave [@successor]",
+                example="leave @dana",
+                handler=self.leave,
+                needs_community=True,
+            ),
+            CommandSpec(
+                name="members",
+                summary="The member directory, with roles and expertise.",
+                usage="members [steward|core|member|sponsor]",
+                example="members core",
+                handler=self.members,
+                needs_community=True,
+                aliases=("directory",),
+            ),
+            CommandSpec(
+                name="role",
+                summary="Give a member a role (stewards only).",
+                usage=ROLE_USAGE,
+                example="role @bob core",
+                handler=self.role,
+                needs_community=True,
+                roles=frozenset({Role.STEWARD}),
+            ),
+            CommandSpec(
+                name="skills",
+                summary="Say what you know, so others can find you.",
+                usage="skills <comma-separated list>",
+                example="skills Python, forecasting, dbt",
+                handler=self.skills,
+                needs_community=True,
+                aliases=("expertise",),
+            ),
+            CommandSpec(
+                name="who",
+                summary="Find members who know about a topic.",
+                usage="who <topic>",
+                example="who forecasting",
+                handler=self.who,
+            ),
+        ]
+
+    async def join(self, inv: Invocation) -> Reply:
+        community = inv.require_community()
+        member = await self._membership.join(community, inv.origin)
+        charter = await self._communities.charter(community)
+        return Reply(
+            kind="joined",
+            data={
+                "community": community_data(community),
+                "member": member_data(member),
+                "member_count": charter.member_count,
+            },
+            visibility=Visibility.CHANNEL,
+        )
+
+    async def leave(self, inv: Invocation) -> Sequence[Reply]:
+        community = inv.require_community()
+        users = inv.command.users
+        if len(users) > 1 or inv.command.words:
+            raise UserError("Name at most one person to take over.", usage="leave [@successor]")
+        successor = await self._membership.leave(community, inv.origin, users[0] if users else None)
+        replies = [
+            Reply(
+                kind="left",
+                data={
+                    "community": community_data(community),
+                    "successor": member_data(successor) if successor else None,
+                },
+            )
+        ]
+        if successor is not None:
+            replies.append(
+                self._role_notice(inv, successor.user_id, community_data(community), Role.STEWARD)
+            )
+        return replies
+
+    async def members(self, inv: Invocation) -> Reply:
+        words = inv.command.words
+        if len(words) > 1 or inv.command.users:
+            raise UserError(
+                "Give at most one role to filter by.", usage="members [steward|core|member|sponsor]"
+            )
+        role = parse_role(words[0], "members [steward|core|member|sponsor]") if words else None
+        listings = await self._membership.directory(inv.require_community(), role)
+        return Reply(
+            kind="members",
+            data={
+                "community": community_data(inv.require_community()),
+                "role": role,
+                "members": [listing_data(x) for x in listings],
+            },
+        )
+
+    async def role(self, inv: Invocation) -> Sequence[Reply]:
+        community = inv.require_community()
+        users, words = inv.command.users, inv.command.words
+        if len(users) != 1 or len(words) != 1:
+            raise UserError("Name one person and one role.", usage=ROLE_USAGE)
+        role = parse_role(words[0], ROLE_USAGE)
+        change = await self._membership.set_role(community, inv.origin, users[0], role)
+        data = community_data(community)
+        return [
+            Reply(
+                kind="role_changed",
+                data={
+                    "community": data,
+                    "member": member_data(change.member),
+                    "previous": change.previous,
+                    "by": user_data(inv.origin.user, inv.origin.display_name),
+                },
+                visibility=Visibility.CHANNEL,
+            ),
+            self._role_notice(inv, change.member.user_id, data, role),
+        ]
+
+    async def skills(self, inv: Invocation) -> Reply:
+        text = " ".join(inv.command.words).strip()
+        if not text:
+            raise UserError(
+                "List what you know, separated by commas.", usage="skills <comma-separated list>"
+            )
+        saved = await self._membership.set_skills(
+            inv.require_community(), inv.origin, split_skills(text)
+        )
+        return Reply(
+            kind="skills",
+            data={"community": community_data(inv.require_community()), "skills": saved},
+        )
+
+    async def who(self, inv: Invocation) -> Reply:
+        topic = inv.command.rest.strip()
+        if not topic:
+            raise UserError("Say which topic to look for.", usage="who <topic>")
+        if inv.community is not None:
+            scope = [inv.community]
+        else:
+            scope = [c for c, _ in await self._communities.in_workspace(inv.origin)]
+        listings = await self._membership.who([c.id for c in scope if c.id is not None], topic)
+        return Reply(
+            kind="who",
+            data={
+                "topic": topic,
+                "scope": community_data(inv.community) if inv.community else None,
+                "members": [listing_data(x) for x in listings],
+            },
+        )
+
+    @staticmethod
+    def _role_notice(
+        inv: Invocation, user_id: str, community: dict[str, object], role: Role
+    ) -> Reply:
+        origin = inv.origin
+        return Reply(
+            kind="role_notice",
+            data={
+                "community": community,
+                "role": role,
+                "by": user_data(origin.user, origin.display_name),
+            },
+            visibility=Visibility.DIRECT,
+            to=Destination(platform=origin.platform, workspace=origin.workspace, user=user_id),
+        )

@@ -1,0 +1,39 @@
+"""Plain data for reply templates, built from stored rows (templates never see rows)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.services.membership import Listing
+from storage.models import Community, Member
+
+KIND_LABELS = {"cop": "Community of Practice", "guild": "Guild", "erg": "Employee Resource Group"}
+
+
+def user_data(user_id: str, name: str) -> dict[str, str]:
+    return {"id": user_id, "name": name or user_id}
+
+
+def member_data(member: Member, skills: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {
+        **user_data(member.user_id, member.display_name),
+        "role": member.role,
+        "skills": list(skills),
+    }
+
+
+def listing_data(listing: Listing) -> dict[str, Any]:
+    return member_data(listing.member, listing.skills)
+
+
+def community_data(community: Community) -> dict[str, Any]:
+    return {
+        "id": community.id,
+        "name": community.name,
+        "kind": community.kind,
+        "kind_label": KIND_LABELS.get(community.kind, community.kind),
+        "domain": community.domain,
+        "mission": community.mission,
+        "channel": community.channel_id,
+        "channel_name": community.channel_name or community.channel_id,
+    }

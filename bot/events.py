@@ -1,0 +1,120 @@
+"""Neutral inbound events: what adapters make of Slack, Teams and console input."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, kw_only=True)
+class Origin:
+    """Who acted and where: platform, workspace (team/tenant), conversation and user."""
+
+    platform: str
+    workspace: str
+    channel: str
+    user: str
+    user_name: str = ""
+    channel_name: str | None = None
+    is_direct: bool = False
+    thread: str | None = None
+    enterprise: str | None = None
+
+    @property
+    def display_name(self) -> str:
+        return self.user_name or self.user
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    """Anything that reaches the core; `event_id` (if any) lets the core drop redeliveries."""
+
+    origin: Origin
+    event_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CommandInvoked(Event):
+    """A command line: `/cop <text>`, `@copbot <text>` or a console line."""
+
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessagePosted(Event):
+    """A plain message the bot can see (a direct message, for instance)."""
+
+    text: str
+    message_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReactionAdded(Event):
+    """A reaction on a message; `reaction` is the platform's name (`thumbsup`, `like`)."""
+
+    message_id: str
+    reaction: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReactionRemoved(Event):
+    """A reaction taken back."""
+
+    message_id: str
+    reaction: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class MemberJoined(Event):
+    """Someone joined the conversation in `origin` (origin.user is the newcomer)."""
+
+    invited_by: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ButtonPressed(Event):
+    """A button from one of the bot's replies; `value` is what the reply put on it."""
+
+    action: str
+    value: str = ""
+    message_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class FormSubmitted(Event):
+    """A submitted form (a Slack modal, a Teams card): field name to value."""
+
+    form: str
+    values: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class HomeOpened(Event):
+    """The user opened the bot's home (Slack App Home; a personal chat elsewhere)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserRef:
+    """A user named in a command, in the neutral mention form `<@ID|name>`."""
+
+    id: str
+    name: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+    def mention(self) -> str:
+        return f"<@{self.id}|{self.name}>" if self.name else f"<@{self.id}>"
+
+
+def describe(event: Event) -> dict[str, Any]:
+    """A small loggable summary of an event (no message text)."""
+    return {
+        "type": type(event).__name__,
+        "platform": event.origin.platform,
+        "workspace": event.origin.workspace,
+        "channel": event.origin.channel,
+        "user": event.origin.user,
+    }

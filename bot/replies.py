@@ -1,0 +1,60 @@
+"""Neutral outbound replies: which message, with what data, to where, seen by whom."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+
+class Visibility(StrEnum):
+    """Who sees a reply."""
+
+    USER = "user"  # only the person who asked (Slack ephemeral)
+    CHANNEL = "channel"  # everyone in the conversation
+    DIRECT = "direct"  # the user's direct messages with the bot
+
+
+@dataclass(frozen=True, kw_only=True)
+class Button:
+    """A button under a reply; pressing it comes back as `ButtonPressed(action, value)`."""
+
+    label: str
+    action: str
+    value: str = ""
+    style: str | None = None  # "primary" or "danger"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Destination:
+    """Where a post goes when it is not simply an answer: a channel or a user's DMs."""
+
+    platform: str
+    workspace: str
+    channel: str | None = None
+    user: str | None = None
+    thread: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Form:
+    """A form to open (a Slack modal): its name and the fields' current values."""
+
+    name: str
+    values: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reply:
+    """One message the core wants shown. `kind` names the template in `messages/`."""
+
+    kind: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+    visibility: Visibility = Visibility.USER
+    buttons: tuple[Button, ...] = ()
+    to: Destination | None = None  # None: the conversation the event came from
+    form: Form | None = None  # set when the reply is "open this form"
+
+    def addressed(self, to: Destination) -> Reply:
+        return replace(self, to=to)

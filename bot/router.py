@@ -1,0 +1,140 @@
+"""The router: turns a neutral event into replies, checking roles and catching errors."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Sequence
+
+from bot.commands.home import HomeView
+from bot.commands.registry import CommandRegistry
+from bot.commands.spec import Invocation
+from bot.errors import UserError
+from bot.events import (
+    ButtonPressed,
+    CommandInvoked,
+    Event,
+    FormSubmitted,
+    HomeOpened,
+    MessagePosted,
+    Origin,
+    describe,
+)
+from bot.outbox import Outbox
+from bot.parsing import parse
+from bot.replies import Reply, Visibility
+from bot.services.communities import CharterChange, CommunityService
+from bot.services.ledger import EventLedger
+from bot.services.membership import MembershipService
+from storage.models import Role
+
+log = logging.getLogger(__name__)
+
+ROLE_NAMES = {
+    Role.STEWARD: "stewards",
+    Role.CORE: "the core team",
+    Role.MEMBER: "members",
+    Role.SPONSOR: "sponsors",
+}
+
+
+class Router:
+    """The single dispatch seam every adapter calls: `await router.handle(event)`."""
+
+    def __init__(
+        self,
+        *,
+        registry: CommandRegistry,
+        communities: CommunityService,
+        membership: MembershipService,
+        ledger: EventLedger,
+        outbox: Outbox,
+        home: HomeView,
+    ) -> None:
+        self.registry = registry
+        self._communities = communities
+        self._membership = membership
+        self._ledger = ledger
+        self._outbox = outbox
+        self._home = home
+
+    async def handle(self, event: Event) -> list[Reply]:
+        """Replies for the adapter to show where the event came from.
+
+        Replies addressed elsewhere (a DM to another user) go out through the outbox here.
+        Never raises: a problem becomes a friendly reply."""
+        try:
+            if event.event_id and not await self._ledger.first_time(
+                event.origin.platform, event.event_id
+            ):
+                log.info("dropping redelivered event %s", event.event_id)
+                return []
+            replies = list(await self._dispatch(event))
+        except UserError as error:
+            replies = [error_reply(error)]
+        except Exception:
+            error_id = secrets.token_hex(4)
+            log.exception("error %s handling %s", error_id, describe(event))
+            replies = [Reply(kind="oops", data={"error_id": error_id})]
+        answers = []
+        for reply in replies:
+            if reply.to is None:
+                answers.append(reply)
+            else:
+                await self._outbox.send(reply)
+        return answers
+
+    async def _dispatch(self, event: Event) -> Sequence[Reply]:
+        match event:
+            case CommandInvoked(text=text):
+                return await self.run(event.origin, text)
+            case MessagePosted(text=text) if event.origin.is_direct:
+                return await self.run(event.origin, text)
+            case ButtonPressed(action="command", value=value):
+                return await self.run(event.origin, value)
+            case FormSubmitted(form="setup", values=values):
+                change = CharterChange(
+                    name=values.get("name"),
+                    kind=values.get("kind") or None,
+                    domain=values.get("domain", ""),
+                    mission=values.get("mission", ""),
+                )
+                await self._communities.setup(event.origin, change)
+                return await self.run(event.origin, "about")
+            case HomeOpened():
+                return [await self._home.for_user(event.origin)]
+        return []
+
+    async def run(self, origin: Origin, text: str) -> Sequence[Reply]:
+        """Parse and run one command line as `origin.user`."""
+        command = parse(text)
+        spec = self.registry.get(command.verb)
+        if spec is None:
+            suggestion = self.registry.suggest(command.verb)
+            raise UserError(
+                f"I don't know the command `{command.verb}`.",
+                usage="help",
+                data={"suggestion": suggestion},
+            )
+        community = await self._communities.in_channel(origin)
+        caller = await self._membership.member(community, origin.user) if community else None
+        if spec.needs_community and community is None:
+            if origin.is_direct:
+                raise UserError(f"Run `{spec.name}` in a community's channel.", usage=spec.usage)
+            raise UserError(
+                "This channel has no community yet. Start one with "
+                '`setup "Name"` and you become its steward.',
+                usage=spec.usage,
+            )
+        if spec.roles is not None and (caller is None or caller.role not in spec.roles):
+            allowed = " or ".join(ROLE_NAMES[r] for r in sorted(spec.roles))
+            raise UserError(f"Only {allowed} can use `{spec.name}`.")
+        result = await spec.handler(
+            Invocation(origin=origin, command=command, community=community, caller=caller)
+        )
+        return [result] if isinstance(result, Reply) else list(result)
+
+
+def error_reply(error: UserError) -> Reply:
+    data = {"message": error.message, "usage": error.usage, "suggestion": None, **error.data}
+    return Reply(kind=error.kind, data=data, visibility=Visibility.USER)

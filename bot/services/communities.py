@@ -1,0 +1,252 @@
+"""Communities and their charters: set-up, lookup by channel, the workspace's list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.clock import Clock
+from bot.errors import UserError
+from bot.events import Origin
+from bot.services.activity import record
+from storage.database import Database
+from storage.models import Community, CommunityKind, Member, Role, Workspace
+
+NAME_MAX = 80
+DOMAIN_MAX = 300
+MISSION_MAX = 1000
+SETUP_USAGE = 'setup "<name>" [kind=cop|guild|erg] [domain="..."] [mission="..."]'
+
+
+@dataclass(frozen=True, kw_only=True)
+class Charter:
+    """A community with the people its charter names."""
+
+    community: Community
+    stewards: tuple[Member, ...]
+    member_count: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetupResult:
+    community: Community
+    created: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class CharterChange:
+    """The fields a `setup` asks to set; None means "leave as it is"."""
+
+    name: str | None = None
+    kind: str | None = None
+    domain: str | None = None
+    mission: str | None = None
+
+    def validated(self) -> CharterChange:
+        name = " ".join(self.name.split()) if self.name is not None else None
+        if name is not None and not name:
+            raise UserError("A community needs a name.", usage=SETUP_USAGE)
+        if name is not None and len(name) > NAME_MAX:
+            raise UserError(f"That name is too long (at most {NAME_MAX} characters).")
+        kind = self.kind.strip().lower() if self.kind is not None else None
+        if kind is not None and kind not in set(CommunityKind):
+            raise UserError(
+                f"`kind` must be one of cop, guild or erg, not `{self.kind}`.", usage=SETUP_USAGE
+            )
+        if self.domain is not None and len(self.domain) > DOMAIN_MAX:
+            raise UserError(f"The domain is too long (at most {DOMAIN_MAX} characters).")
+        if self.mission is not None and len(self.mission) > MISSION_MAX:
+            raise UserError(f"The mission is too long (at most {MISSION_MAX} characters).")
+        return CharterChange(
+            name=name,
+            kind=kind,
+            domain=self.domain.strip() if self.domain is not None else None,
+            mission=self.mission.strip() if self.mission is not None else None,
+        )
+
+
+def name_key(name: str) -> str:
+    """The form of a name used to keep names unique in a workspace."""
+    return " ".join(name.split()).casefold()
+
+
+async def ensure_workspace(session: AsyncSession, origin: Origin, clock: Clock) -> Workspace:
+    """The workspace row for `origin`, created on first sight."""
+    query = select(Workspace).where(
+        Workspace.platform == origin.platform, Workspace.external_id == origin.workspace
+    )
+    found = (await session.exec(query)).first()
+    if found is not None:
+        return found
+    workspace = Workspace(
+        platform=origin.platform,
+        external_id=origin.workspace,
+        enterprise_id=origin.enterprise,
+        created_at=clock.now(),
+    )
+    try:
+        async with session.begin_nested():
+            session.add(workspace)
+    except IntegrityError:  # created meanwhile by a concurrent request
+        return (await session.exec(query)).one()
+    return workspace
+
+
+async def find_workspace(session: AsyncSession, origin: Origin) -> Workspace | None:
+    query = select(Workspace).where(
+        Workspace.platform == origin.platform, Workspace.external_id == origin.workspace
+    )
+    return (await session.exec(query)).first()
+
+
+class CommunityService:
+    """Creates and describes communities; every query is scoped to the caller's workspace."""
+
+    def __init__(self, database: Database, clock: Clock) -> None:
+        self._database = database
+        self._clock = clock
+
+    async def in_channel(self, origin: Origin) -> Community | None:
+        """The community whose home is the channel `origin` is in, if any."""
+        async with self._database.session() as session:
+            workspace = await find_workspace(session, origin)
+            if workspace is None:
+                return None
+            query = select(Community).where(
+                Community.workspace_id == workspace.id, Community.channel_id == origin.channel
+            )
+            return (await session.exec(query)).first()
+
+    async def setup(self, origin: Origin, change: CharterChange) -> SetupResult:
+        """Bind the channel to a new community, or let a steward update its charter."""
+        change = change.validated()
+        now = self._clock.now()
+        async with self._database.session() as session:
+            workspace = await ensure_workspace(session, origin, self._clock)
+            assert workspace.id is not None
+            existing = (
+                await session.exec(
+                    select(Community).where(
+                        Community.workspace_id == workspace.id,
+                        Community.channel_id == origin.channel,
+                    )
+                )
+            ).first()
+            if change.name is not None:
+                await self._check_name_free(session, workspace.id, change.name, existing)
+            if existing is None:
+                if change.name is None:
+                    raise UserError("A new community needs a name.", usage=SETUP_USAGE)
+                community = Community(
+                    workspace_id=workspace.id,
+                    name=change.name,
+                    name_key=name_key(change.name),
+                    kind=change.kind or CommunityKind.COP,
+                    domain=change.domain or "",
+                    mission=change.mission or "",
+                    channel_id=origin.channel,
+                    channel_name=origin.channel_name,
+                    created_at=now,
+                )
+                session.add(community)
+                await session.flush()
+                assert community.id is not None
+                session.add(
+                    Member(
+                        community_id=community.id,
+                        user_id=origin.user,
+                        display_name=origin.display_name,
+                        role=Role.STEWARD,
+                        joined_at=now,
+                    )
+                )
+                record(
+                    session,
+                    workspace_id=workspace.id,
+                    community_id=community.id,
+                    user_id=origin.user,
+                    action="community.created",
+                    at=now,
+                    name=community.name,
+                )
+                return SetupResult(community=community, created=True)
+            await self._require_steward(session, existing, origin)
+            for attribute in ("name", "kind", "domain", "mission"):
+                value = getattr(change, attribute)
+                if value is not None:
+                    setattr(existing, attribute, value)
+            existing.name_key = name_key(existing.name)
+            if origin.channel_name:
+                existing.channel_name = origin.channel_name
+            session.add(existing)
+            record(
+                session,
+                workspace_id=workspace.id,
+                community_id=existing.id,
+                user_id=origin.user,
+                action="community.updated",
+                at=now,
+            )
+            return SetupResult(community=existing, created=False)
+
+    async def charter(self, community: Community) -> Charter:
+        async with self._database.session() as session:
+            members = (
+                await session.exec(
+                    select(Member)
+                    .where(Member.community_id == community.id, col(Member.active))
+                    .order_by(col(Member.joined_at))
+                )
+            ).all()
+        stewards = tuple(m for m in members if m.role == Role.STEWARD)
+        return Charter(community=community, stewards=stewards, member_count=len(members))
+
+    async def in_workspace(self, origin: Origin) -> list[tuple[Community, int]]:
+        """Every community of the caller's workspace with its active member count."""
+        async with self._database.session() as session:
+            workspace = await find_workspace(session, origin)
+            if workspace is None:
+                return []
+            size = func.count(col(Member.id)).label("size")
+            query = (
+                select(Community, size)
+                .join(
+                    Member,
+                    (col(Member.community_id) == Community.id) & col(Member.active),
+                    isouter=True,
+                )
+                .where(Community.workspace_id == workspace.id)
+                .group_by(col(Community.id))
+                .order_by(col(Community.name_key))
+            )
+            return [(community, int(count)) for community, count in await session.exec(query)]
+
+    async def _check_name_free(
+        self, session: AsyncSession, workspace_id: int, name: str, current: Community | None
+    ) -> None:
+        query = select(Community).where(
+            Community.workspace_id == workspace_id, Community.name_key == name_key(name)
+        )
+        clash = (await session.exec(query)).first()
+        if clash is not None and (current is None or clash.id != current.id):
+            where = f" in {clash.channel_name}" if clash.channel_name else ""
+            raise UserError(f"There is already a community called “{clash.name}”{where}.")
+
+    async def _require_steward(
+        self, session: AsyncSession, community: Community, origin: Origin
+    ) -> None:
+        query = select(Member).where(
+            Member.community_id == community.id,
+            Member.user_id == origin.user,
+            col(Member.active),
+        )
+        member = (await session.exec(query)).first()
+        if member is None or member.role != Role.STEWARD:
+            raise UserError(
+                f"This channel already belongs to “{community.name}”. "
+                "Only its stewards can change the charter."
+            )

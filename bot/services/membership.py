@@ -1,0 +1,298 @@
+"""Membership: joining, leaving, roles, expertise and the directory of who knows what."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlmodel import col, delete, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.clock import Clock
+from bot.errors import UserError
+from bot.events import Origin, UserRef
+from bot.services.activity import record
+from storage.database import Database
+from storage.models import Community, Expertise, Member, Role
+
+SKILLS_MAX = 20
+SKILL_LENGTH_MAX = 40
+
+
+@dataclass(frozen=True, kw_only=True)
+class Listing:
+    """A member with their expertise labels, for the directory."""
+
+    member: Member
+    skills: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RoleChange:
+    member: Member
+    previous: str
+
+
+def split_skills(text: str) -> list[str]:
+    """`"Python, SQL ,ml"` -> `["Python", "SQL", "ml"]`, without duplicates."""
+    seen: dict[str, str] = {}
+    for raw in text.split(","):
+        label = " ".join(raw.split())
+        if not label:
+            continue
+        if len(label) > SKILL_LENGTH_MAX:
+            raise UserError(
+                f"“{label[:20]}…” is too long for a skill (at most {SKILL_LENGTH_MAX} characters)."
+            )
+        seen.setdefault(label.casefold(), label)
+    if len(seen) > SKILLS_MAX:
+        raise UserError(
+            f"That is more than {SKILLS_MAX} skills; keep the ones you'd be asked about."
+        )
+    return list(seen.values())
+
+
+class MembershipService:
+    """Owns who belongs to a community and in which role."""
+
+    def __init__(self, database: Database, clock: Clock) -> None:
+        self._database = database
+        self._clock = clock
+
+    async def member(self, community: Community, user_id: str) -> Member | None:
+        """The active membership of `user_id`, if any."""
+        async with self._database.session() as session:
+            return await self._active(session, community, user_id)
+
+    async def join(self, community: Community, origin: Origin) -> Member:
+        now = self._clock.now()
+        async with self._database.session() as session:
+            member = await self._any(session, community, origin.user)
+            if member is not None and member.active:
+                raise UserError(f"You're already a member of “{community.name}”.")
+            if member is None:
+                assert community.id is not None
+                member = Member(
+                    community_id=community.id,
+                    user_id=origin.user,
+                    display_name=origin.display_name,
+                    joined_at=now,
+                )
+            else:
+                member.active, member.role, member.left_at = True, Role.MEMBER, None
+                member.joined_at = now
+                if origin.user_name:
+                    member.display_name = origin.user_name
+            session.add(member)
+            record(
+                session,
+                workspace_id=community.workspace_id,
+                community_id=community.id,
+                user_id=origin.user,
+                action="member.joined",
+                at=now,
+            )
+            return member
+
+    async def leave(
+        self, community: Community, origin: Origin, successor: UserRef | None = None
+    ) -> Member | None:
+        """Leave; the last steward must name a successor, who becomes steward.
+
+        Returns the successor's membership when one was promoted."""
+        now = self._clock.now()
+        async with self._database.session() as session:
+            member = await self._active(session, community, origin.user)
+            if member is None:
+                raise UserError(f"You're not a member of “{community.name}”.")
+            promoted: Member | None = None
+            if member.role == Role.STEWARD and await self._steward_count(session, community) == 1:
+                if successor is None:
+                    raise UserError(
+                        "You're the last steward. Name someone to take over as you leave.",
+                        usage="leave @someone",
+                    )
+                if successor.id == origin.user:
+                    raise UserError("Name someone other than yourself to take over.")
+                promoted = await self._active(session, community, successor.id)
+                if promoted is None:
+                    raise UserError(
+                        f"{successor.label} isn't a member yet; ask them to `join` "
+                        "first, then leave naming them."
+                    )
+                promoted.role = Role.STEWARD
+                session.add(promoted)
+                record(
+                    session,
+                    workspace_id=community.workspace_id,
+                    community_id=community.id,
+                    user_id=origin.user,
+                    action="member.role",
+                    at=now,
+                    target=successor.id,
+                    role=Role.STEWARD,
+                )
+            member.active, member.left_at = False, now
+            session.add(member)
+            record(
+                session,
+                workspace_id=community.workspace_id,
+                community_id=community.id,
+                user_id=origin.user,
+                action="member.left",
+                at=now,
+            )
+            return promoted
+
+    async def set_role(
+        self, community: Community, actor: Origin, target: UserRef, role: Role
+    ) -> RoleChange:
+        now = self._clock.now()
+        async with self._database.session() as session:
+            member = await self._active(session, community, target.id)
+            if member is None:
+                raise UserError(
+                    f"{target.label} isn't a member of “{community.name}” yet; "
+                    "ask them to `join` first."
+                )
+            previous = member.role
+            if previous == role:
+                raise UserError(f"{member.display_name} is already {role_label(role)}.")
+            if previous == Role.STEWARD and await self._steward_count(session, community) == 1:
+                raise UserError(
+                    "That would leave the community without a steward. "
+                    "Make someone else steward first."
+                )
+            member.role = role
+            session.add(member)
+            record(
+                session,
+                workspace_id=community.workspace_id,
+                community_id=community.id,
+                user_id=actor.user,
+                action="member.role",
+                at=now,
+                target=target.id,
+                role=role,
+                previous=previous,
+            )
+            return RoleChange(member=member, previous=previous)
+
+    async def set_skills(
+        self, community: Community, origin: Origin, skills: list[str]
+    ) -> list[str]:
+        now = self._clock.now()
+        async with self._database.session() as session:
+            member = await self._active(session, community, origin.user)
+            if member is None:
+                raise UserError(
+                    f"Join “{community.name}” first, then tell it what you know.", usage="join"
+                )
+            await session.exec(delete(Expertise).where(col(Expertise.member_id) == member.id))
+            for label in skills:
+                assert member.id is not None
+                session.add(Expertise(member_id=member.id, tag=label.casefold(), label=label))
+            record(
+                session,
+                workspace_id=community.workspace_id,
+                community_id=community.id,
+                user_id=origin.user,
+                action="member.skills",
+                at=now,
+                count=len(skills),
+            )
+            return skills
+
+    async def directory(self, community: Community, role: Role | None = None) -> list[Listing]:
+        """Active members, stewards first, each with their expertise."""
+        async with self._database.session() as session:
+            query = select(Member).where(Member.community_id == community.id, col(Member.active))
+            if role is not None:
+                query = query.where(Member.role == role)
+            members = (await session.exec(query)).all()
+            skills = await self._skills(session, [m.id for m in members if m.id is not None])
+        order = {r: i for i, r in enumerate(Role)}
+        members = sorted(
+            members, key=lambda m: (order.get(Role(m.role), 9), m.display_name.casefold())
+        )
+        return [Listing(member=m, skills=tuple(skills.get(m.id or 0, ()))) for m in members]
+
+    async def who(self, community_ids: list[int], topic: str) -> list[Listing]:
+        """Active members whose expertise mentions `topic` (case-insensitive)."""
+        needle = " ".join(topic.split()).casefold()
+        if not needle:
+            return []
+        async with self._database.session() as session:
+            query = (
+                select(Member, Expertise)
+                .join(Expertise, col(Expertise.member_id) == Member.id)
+                .where(col(Member.community_id).in_(community_ids), col(Member.active))
+                .where(col(Expertise.tag).contains(needle, autoescape=True))
+            )
+            matches: dict[str, tuple[Member, list[str]]] = {}
+            for member, expertise in await session.exec(query):
+                entry = matches.setdefault(member.user_id, (member, []))
+                if expertise.label not in entry[1]:
+                    entry[1].append(expertise.label)
+        ranked = sorted(
+            matches.values(),
+            key=lambda e: (
+                -any(s.casefold() == needle for s in e[1]),
+                e[0].display_name.casefold(),
+            ),
+        )
+        return [Listing(member=m, skills=tuple(s)) for m, s in ranked]
+
+    async def communities_of(self, community_ids: list[int], user_id: str) -> dict[int, Member]:
+        """The user's active memberships among `community_ids`, by community id."""
+        async with self._database.session() as session:
+            query = select(Member).where(
+                col(Member.community_id).in_(community_ids),
+                Member.user_id == user_id,
+                col(Member.active),
+            )
+            return {m.community_id: m for m in await session.exec(query)}
+
+    @staticmethod
+    async def _skills(session: AsyncSession, member_ids: list[int]) -> dict[int, list[str]]:
+        if not member_ids:
+            return {}
+        query = (
+            select(Expertise)
+            .where(col(Expertise.member_id).in_(member_ids))
+            .order_by(col(Expertise.id))
+        )
+        found: dict[int, list[str]] = defaultdict(list)
+        for row in await session.exec(query):
+            found[row.member_id].append(row.label)
+        return found
+
+    @staticmethod
+    async def _any(session: AsyncSession, community: Community, user_id: str) -> Member | None:
+        query = select(Member).where(Member.community_id == community.id, Member.user_id == user_id)
+        return (await session.exec(query)).first()
+
+    async def _active(
+        self, session: AsyncSession, community: Community, user_id: str
+    ) -> Member | None:
+        member = await self._any(session, community, user_id)
+        return member if member is not None and member.active else None
+
+    @staticmethod
+    async def _steward_count(session: AsyncSession, community: Community) -> int:
+        query = select(Member).where(
+            Member.community_id == community.id, Member.role == Role.STEWARD, col(Member.active)
+        )
+        return len((await session.exec(query)).all())
+
+
+ROLE_LABELS = {
+    Role.STEWARD: "a steward",
+    Role.CORE: "core team",
+    Role.MEMBER: "a member",
+    Role.SPONSOR: "a sponsor",
+}
+
+
+def role_label(role: str) -> str:
+    return ROLE_LABELS.get(Role(role), role)

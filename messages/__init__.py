@@ -1,0 +1,1 @@
+"""User-facing messages: one Jinja2 template per message kind per surface."""

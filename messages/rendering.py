@@ -1,0 +1,90 @@
+"""Renders a reply's kind and data through the templates of one surface."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+TEMPLATES = Path(__file__).with_name("templates")
+SURFACES = ("text", "slack", "teams")
+
+
+def plain_mention(user: Mapping[str, Any]) -> str:
+    return "@" + str(user.get("name") or user.get("id"))
+
+
+def make_environment() -> Environment:
+    """A fresh environment over `messages/templates` (strict: a missing value is an error)."""
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+        keep_trailing_newline=False,
+    )
+    environment.policies["json.dumps_kwargs"] = {"ensure_ascii": False}
+    return environment
+
+
+def escape_data(value: Any, escape: Callable[[str], str]) -> Any:
+    """`value` with `escape` applied to every string inside it (keys left alone)."""
+    if isinstance(value, str):
+        return escape(value)
+    if isinstance(value, Mapping):
+        return {key: escape_data(item, escape) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [escape_data(item, escape) for item in value]
+    return value
+
+
+def _identity(text: str) -> str:
+    return text
+
+
+class Renderer:
+    """Renders for one surface; user text is escaped for that surface before any template.
+
+    `text()` uses `text/<kind>.txt.j2`; `json()` uses `<surface>/<kind>.json.j2`."""
+
+    def __init__(
+        self,
+        surface: str,
+        *,
+        escape: Callable[[str], str] = _identity,
+        mention: Callable[[Mapping[str, Any]], str] = plain_mention,
+        environment: Environment | None = None,
+    ) -> None:
+        if surface not in SURFACES:
+            raise ValueError(f"unknown surface {surface!r}")
+        self.surface = surface
+        self._escape = escape
+        self._environment = environment or make_environment()
+        self._environment.filters["mention"] = mention
+
+    def text(self, kind: str, data: Mapping[str, Any]) -> str:
+        template = self._environment.get_template(f"text/{kind}.txt.j2")
+        return template.render(**escape_data(data, self._escape)).strip()
+
+    def json(self, kind: str, data: Mapping[str, Any], **extra: Any) -> Any:
+        """Parsed JSON from the surface's template; `extra` values are passed unescaped."""
+        template = self._environment.get_template(f"{self.surface}/{kind}.json.j2")
+        return json.loads(template.render(**escape_data(data, self._escape), **extra))
+
+    def has(self, kind: str, suffix: str = "json") -> bool:
+        folder = "text" if suffix == "txt" else self.surface
+        return (TEMPLATES / folder / f"{kind}.{suffix}.j2").is_file()
+
+
+def template_kinds(surface: str) -> list[str]:
+    """Every message kind with a template for `surface`."""
+    suffix = ".txt.j2" if surface == "text" else ".json.j2"
+    return sorted(
+        p.name.removesuffix(suffix)
+        for p in (TEMPLATES / surface).glob("*" + suffix)
+        if not p.name.startswith("_")
+    )

@@ -1,0 +1,1 @@
+"""copbot's storage: tables, the async database and its migrations."""

@@ -1,0 +1,27 @@
+"""A test helper at the console seam: push a command as someone, read the reply as text."""
+
+from __future__ import annotations
+
+from adapters.console.adapter import ConsoleSession
+from bot.app import Core
+
+
+class ConsoleBot:
+    """`await bot.say("join", as_="bob", channel="ds")` returns everything printed."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        self.lines: list[str] = []
+        self._session = ConsoleSession(core, user="alice", channel="ds", write=self.lines.append)
+
+    async def say(
+        self, line: str, *, as_: str | None = None, channel: str | None = None, direct: bool = False
+    ) -> str:
+        if as_ is not None:
+            self._session.state.user = as_
+        if channel is not None:
+            self._session.state.channel = channel
+        self._session.state.direct = direct
+        start = len(self.lines)
+        await self._session.handle_line(line)
+        return "\n".join(self.lines[start:])
