@@ -21,7 +21,7 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 CONNECT_HINT = (
     "copbot is running in the console. To connect Slack set SLACK_BOT_TOKEN and "

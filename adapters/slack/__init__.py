@@ -1,0 +1,1 @@
+"""The Slack adapter: Bolt in, Block Kit out."""

@@ -1,0 +1,486 @@
+"""A local fake of the Slack Web API and Socket Mode on 127.0.0.1 that records calls."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+from collections import defaultdict, deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Self
+
+from aiohttp import WSMsgType, web
+
+TEAM_ID = "T0001"
+TEAM_NAME = "CoP Test"
+TEAM_URL = "https://cop-test.slack.com/"
+BOT_USER_ID = "UBOT"
+BOT_ID = "B0001"
+APP_ID = "A0001"
+
+# Arguments that slack_sdk sends as JSON strings when a call goes out form-encoded.
+_JSON_ARGS = frozenset({"blocks", "attachments", "view", "metadata"})
+
+# Slack reports missing or invalid tokens as ok:false, except for calls that need no token.
+_TOKENLESS_METHODS = frozenset({"api.test", "oauth.v2.access", "oauth.access"})
+
+Body = dict[str, Any]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApiCall:
+    """One request the fake received: the Web API method, its merged arguments and headers."""
+
+    method: str
+    args: dict[str, Any]
+    headers: dict[str, str]
+    path: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Failure:
+    status: int
+    body: Body
+    headers: dict[str, str]
+
+
+@dataclass(kw_only=True)
+class _User:
+    id: str
+    name: str
+    real_name: str
+    tz: str
+    is_bot: bool = False
+
+
+@dataclass(kw_only=True)
+class _Channel:
+    id: str
+    name: str
+    members: list[str]
+    is_private: bool = False
+
+
+class FakeSlackApi:
+    """Answers `/api/{method}` like Slack does, and `/response_url/{id}` like a response URL."""
+
+    def __init__(self) -> None:
+        self.calls: list[ApiCall] = []
+        self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
+        self._users: dict[str, _User] = {}
+        self._channels: dict[str, _Channel] = {}
+        self._messages: dict[str, list[Body]] = defaultdict(list)
+        self._ts_counter = itertools.count(1)
+        self._view_counter = itertools.count(1)
+        self._recorded = asyncio.Condition()
+        self._envelope_counter = itertools.count(1)
+        self._socket: web.WebSocketResponse | None = None
+        self._socket_ready = asyncio.Event()
+        self._acks: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._runner: web.AppRunner | None = None
+        self._port = 0
+        self._handlers: dict[str, Callable[[dict[str, Any]], Body]] = {
+            "auth.test": self._auth_test,
+            "chat.postMessage": self._chat_post_message,
+            "chat.postEphemeral": self._chat_post_ephemeral,
+            "chat.update": self._chat_update,
+            "chat.delete": self._chat_delete,
+            "views.publish": self._view,
+            "views.open": self._view,
+            "views.push": self._view,
+            "views.update": self._view,
+            "conversations.open": self._conversations_open,
+            "conversations.info": self._conversations_info,
+            "conversations.members": self._conversations_members,
+            "conversations.replies": self._conversations_replies,
+            "users.info": self._users_info,
+            "oauth.v2.access": self._oauth_v2_access,
+            "apps.connections.open": self._apps_connections_open,
+        }
+        self.add_user(BOT_USER_ID, "copbot", real_name="copbot", is_bot=True)
+
+    async def __aenter__(self) -> Self:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._handle_api)
+        app.router.add_post("/response_url/{suffix}", self._handle_response_url)
+        app.router.add_get("/link/", self._handle_socket)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self._port = self._runner.addresses[0][1]
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._socket is not None:
+            await self._socket.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    @property
+    def base_url(self) -> str:
+        """The Web API base URL to hand to `AsyncWebClient(base_url=...)`."""
+        return f"http://127.0.0.1:{self._port}/api/"
+
+    def response_url(self, suffix: str = "1") -> str:
+        """A slash-command `response_url` that posts back to this fake."""
+        return f"http://127.0.0.1:{self._port}/response_url/{suffix}"
+
+    def add_user(
+        self,
+        user_id: str,
+        name: str,
+        real_name: str | None = None,
+        *,
+        tz: str = "Europe/Amsterdam",
+        is_bot: bool = False,
+    ) -> None:
+        """Register a user that `users.info` will describe."""
+        self._users[user_id] = _User(
+            id=user_id, name=name, real_name=real_name or name, tz=tz, is_bot=is_bot
+        )
+
+    def add_channel(
+        self, channel_id: str, name: str, members: list[str], *, is_private: bool = False
+    ) -> None:
+        """Register a channel for `conversations.info` and `conversations.members`."""
+        self._channels[channel_id] = _Channel(
+            id=channel_id, name=name, members=list(members), is_private=is_private
+        )
+
+    def fail_next(
+        self, method: str, status: int = 429, retry_after: int = 1, times: int = 1
+    ) -> None:
+        """Answer the next `times` calls to `method` with HTTP `status` (429 sets Retry-After)."""
+        headers = {"Retry-After": str(retry_after)} if status == 429 else {}
+        error = "ratelimited" if status == 429 else "service_unavailable"
+        failure = _Failure(status=status, body={"ok": False, "error": error}, headers=headers)
+        self._failures[method].extend([failure] * times)
+
+    def error_next(self, method: str, error: str, times: int = 1) -> None:
+        """Answer the next `times` calls to `method` with HTTP 200 `{"ok": false, "error": ...}`."""
+        failure = _Failure(status=200, body={"ok": False, "error": error}, headers={})
+        self._failures[method].extend([failure] * times)
+
+    def calls_to(self, method: str) -> list[ApiCall]:
+        """Every recorded call to `method`, oldest first."""
+        return [call for call in self.calls if call.method == method]
+
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[ApiCall]:
+        """Wait until `method` has been called `count` times (lazy listeners) and return them."""
+
+        def enough() -> bool:
+            return len(self.calls_to(method)) >= count
+
+        try:
+            async with asyncio.timeout(timeout):
+                async with self._recorded:
+                    await self._recorded.wait_for(enough)
+        except TimeoutError:
+            seen = [call.method for call in self.calls]
+            raise TimeoutError(
+                f"{method} called {len(self.calls_to(method))} times, wanted {count}; seen: {seen}"
+            ) from None
+        return self.calls_to(method)
+
+    async def socket_send(
+        self, kind: str, payload: dict[str, Any], *, timeout: float = 5.0
+    ) -> dict[str, Any]:
+        """Push a Socket Mode envelope (`events_api`, `slash_commands`, `interactive`) to the
+        connected app and return its acknowledgement (`{"envelope_id": ..., "payload": ...}`)."""
+        envelope_id = f"00000000-0000-4000-8000-{next(self._envelope_counter):012d}"
+        acked: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._acks[envelope_id] = acked
+        envelope = {
+            "envelope_id": envelope_id,
+            "type": kind,
+            "payload": payload,
+            "accepts_response_payload": kind != "events_api",
+            "retry_attempt": 0,
+            "retry_reason": "",
+        }
+        try:
+            async with asyncio.timeout(timeout):
+                await self._socket_ready.wait()
+                assert self._socket is not None
+                await self._socket.send_json(envelope)
+                return await acked
+        finally:
+            self._acks.pop(envelope_id, None)
+
+    async def _record(self, call: ApiCall) -> None:
+        async with self._recorded:
+            self.calls.append(call)
+            self._recorded.notify_all()
+
+    async def _handle_api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args = await _read_args(request)
+        await self._record(
+            ApiCall(method=method, args=args, headers=dict(request.headers), path=request.path)
+        )
+        failures = self._failures.get(method)
+        if failures:
+            failure = failures.popleft()
+            return web.json_response(failure.body, status=failure.status, headers=failure.headers)
+        if not _has_token(request, args) and method not in _TOKENLESS_METHODS:
+            return web.json_response({"ok": False, "error": "not_authed"})
+        handler = self._handlers.get(method)
+        body = handler(args) if handler is not None else {"ok": True}
+        return web.json_response(body)
+
+    async def _handle_response_url(self, request: web.Request) -> web.Response:
+        body = await request.json() if request.can_read_body else {}
+        await self._record(
+            ApiCall(
+                method="response_url", args=body, headers=dict(request.headers), path=request.path
+            )
+        )
+        return web.Response(text="ok")
+
+    async def _handle_socket(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self._socket = socket
+        await socket.send_json(
+            {
+                "type": "hello",
+                "num_connections": 1,
+                "debug_info": {"host": "applink-fake", "approximate_connection_time": 18060},
+                "connection_info": {"app_id": APP_ID},
+            }
+        )
+        self._socket_ready.set()
+        async for message in socket:
+            if message.type != WSMsgType.TEXT:
+                continue
+            ack = json.loads(message.data)
+            await self._record(
+                ApiCall(method="socket_mode_ack", args=ack, headers={}, path=request.path)
+            )
+            acked = self._acks.get(str(ack.get("envelope_id", "")))
+            if acked is not None and not acked.done():
+                acked.set_result(ack)
+        if self._socket is socket:
+            self._socket = None
+            self._socket_ready.clear()
+        return socket
+
+    def _next_ts(self) -> str:
+        micros = 1_700_000_000_000_000 + 100 * next(self._ts_counter)
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+    def _auth_test(self, args: dict[str, Any]) -> Body:
+        return {
+            "ok": True,
+            "url": TEAM_URL,
+            "team": TEAM_NAME,
+            "user": "copbot",
+            "team_id": TEAM_ID,
+            "user_id": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "is_enterprise_install": False,
+        }
+
+    def _message(self, args: Mapping[str, Any], ts: str) -> Body:
+        message: Body = {
+            "type": "message",
+            "user": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "app_id": APP_ID,
+            "team": TEAM_ID,
+            "text": args.get("text", ""),
+            "ts": ts,
+        }
+        for key in ("blocks", "attachments", "thread_ts", "metadata"):
+            if key in args:
+                message[key] = args[key]
+        return message
+
+    def _chat_post_message(self, args: dict[str, Any]) -> Body:
+        channel = str(args.get("channel", ""))
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        ts = self._next_ts()
+        message = self._message(args, ts)
+        self._messages[channel].append(message)
+        return {"ok": True, "channel": channel, "ts": ts, "message": message}
+
+    def _chat_post_ephemeral(self, args: dict[str, Any]) -> Body:
+        if not args.get("channel") or not args.get("user"):
+            return {"ok": False, "error": "channel_not_found"}
+        return {"ok": True, "message_ts": self._next_ts()}
+
+    def _chat_update(self, args: dict[str, Any]) -> Body:
+        channel, ts = str(args.get("channel", "")), str(args.get("ts", ""))
+        if not channel or not ts:
+            return {"ok": False, "error": "message_not_found"}
+        message = self._message(args, ts)
+        stored = self._messages[channel]
+        stored[:] = [message if m["ts"] == ts else m for m in stored]
+        return {
+            "ok": True,
+            "channel": channel,
+            "ts": ts,
+            "text": message["text"],
+            "message": message,
+        }
+
+    def _chat_delete(self, args: dict[str, Any]) -> Body:
+        channel, ts = str(args.get("channel", "")), str(args.get("ts", ""))
+        if not channel or not ts:
+            return {"ok": False, "error": "message_not_found"}
+        self._messages[channel] = [m for m in self._messages[channel] if m["ts"] != ts]
+        return {"ok": True, "channel": channel, "ts": ts}
+
+    def _view(self, args: dict[str, Any]) -> Body:
+        view = args.get("view")
+        if not isinstance(view, dict):
+            return {"ok": False, "error": "invalid_arguments"}
+        view_id = str(args.get("view_id") or f"V{next(self._view_counter):08d}")
+        return {
+            "ok": True,
+            "view": {
+                "id": view_id,
+                "team_id": TEAM_ID,
+                "type": view.get("type", "modal"),
+                "title": view.get("title"),
+                "submit": view.get("submit"),
+                "close": view.get("close"),
+                "blocks": view.get("blocks", []),
+                "private_metadata": view.get("private_metadata", ""),
+                "callback_id": view.get("callback_id", ""),
+                "external_id": view.get("external_id", ""),
+                "state": {"values": {}},
+                "hash": f"1700000000.{view_id}",
+                "clear_on_close": view.get("clear_on_close", False),
+                "notify_on_close": view.get("notify_on_close", False),
+                "root_view_id": view_id,
+                "previous_view_id": None,
+                "app_id": APP_ID,
+                "bot_id": BOT_ID,
+            },
+        }
+
+    def _conversations_open(self, args: dict[str, Any]) -> Body:
+        users = [u for u in str(args.get("users", "")).split(",") if u]
+        if not users:
+            return {"ok": False, "error": "users_list_not_supplied"}
+        return {"ok": True, "channel": {"id": "D" + users[0]}}
+
+    def _conversations_info(self, args: dict[str, Any]) -> Body:
+        channel_id = str(args.get("channel", ""))
+        if not channel_id:
+            return {"ok": False, "error": "channel_not_found"}
+        known = self._channels.get(channel_id)
+        is_im = channel_id.startswith("D")
+        return {
+            "ok": True,
+            "channel": {
+                "id": channel_id,
+                "name": known.name if known else channel_id.lower(),
+                "is_channel": not is_im,
+                "is_group": False,
+                "is_im": is_im,
+                "is_private": known.is_private if known else False,
+                "is_archived": False,
+                "is_member": True,
+                "created": 1_700_000_000,
+                "creator": "U0ALICE",
+                "num_members": len(known.members) if known else 0,
+            },
+        }
+
+    def _conversations_members(self, args: dict[str, Any]) -> Body:
+        known = self._channels.get(str(args.get("channel", "")))
+        if known is None:
+            return {"ok": False, "error": "channel_not_found"}
+        return {
+            "ok": True,
+            "members": list(known.members),
+            "response_metadata": {"next_cursor": ""},
+        }
+
+    def _conversations_replies(self, args: dict[str, Any]) -> Body:
+        channel, ts = str(args.get("channel", "")), str(args.get("ts", ""))
+        if not channel or not ts:
+            return {"ok": False, "error": "thread_not_found"}
+        thread = [m for m in self._messages[channel] if m["ts"] == ts or m.get("thread_ts") == ts]
+        return {
+            "ok": True,
+            "messages": thread,
+            "has_more": False,
+            "response_metadata": {"next_cursor": ""},
+        }
+
+    def _oauth_v2_access(self, args: dict[str, Any]) -> Body:
+        if not args.get("code"):
+            return {"ok": False, "error": "invalid_code"}
+        return {
+            "ok": True,
+            "app_id": APP_ID,
+            "authed_user": {"id": "U0ALICE"},
+            "scope": "commands,chat:write,users:read",
+            "token_type": "bot",
+            "access_token": "xoxb-installed",
+            "bot_user_id": BOT_USER_ID,
+            "team": {"id": TEAM_ID, "name": TEAM_NAME},
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
+
+    def _apps_connections_open(self, args: dict[str, Any]) -> Body:
+        return {"ok": True, "url": f"ws://127.0.0.1:{self._port}/link/?ticket=fake-ticket"}
+
+    def _users_info(self, args: dict[str, Any]) -> Body:
+        user = self._users.get(str(args.get("user", "")))
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        return {
+            "ok": True,
+            "user": {
+                "id": user.id,
+                "team_id": TEAM_ID,
+                "name": user.name,
+                "real_name": user.real_name,
+                "deleted": False,
+                "is_bot": user.is_bot,
+                "tz": user.tz,
+                "profile": {
+                    "display_name": user.name,
+                    "real_name": user.real_name,
+                    "team": TEAM_ID,
+                },
+            },
+        }
+
+
+async def _read_args(request: web.Request) -> dict[str, Any]:
+    """Merge query-string, form and JSON arguments the way Slack accepts them."""
+    args: dict[str, Any] = dict(request.query)
+    if request.can_read_body:
+        if request.content_type == "application/json":
+            body = await request.json()
+            if isinstance(body, dict):
+                args.update(body)
+        elif request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            form = await request.post()
+            args.update({k: v for k, v in form.items() if isinstance(v, str)})
+    for key in _JSON_ARGS & args.keys():
+        if isinstance(args[key], str):
+            with contextlib.suppress(json.JSONDecodeError):
+                args[key] = json.loads(args[key])
+    return args
+
+
+def _has_token(request: web.Request, args: Mapping[str, Any]) -> bool:
+    return request.headers.get("Authorization", "").startswith("Bearer ") or bool(args.get("token"))
