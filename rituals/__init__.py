@@ -1,0 +1,1 @@
+"""Rituals: scheduling, reminders and facilitator rotation (built on the command core)."""

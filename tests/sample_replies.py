@@ -1,0 +1,70 @@
+"""Real replies of every message kind, produced by running commands through the router."""
+
+from __future__ import annotations
+
+from bot.app import Core
+from bot.events import CommandInvoked, FormSubmitted, HomeOpened, Origin
+from bot.replies import Reply
+
+PLATFORM = "sample"
+
+
+class _Capture:
+    platform = PLATFORM
+
+    def __init__(self) -> None:
+        self.sent: list[Reply] = []
+
+    async def send(self, reply: Reply) -> str:
+        self.sent.append(reply)
+        return str(len(self.sent))
+
+
+def _origin(user: str, channel: str = "C1", *, direct: bool = False) -> Origin:
+    return Origin(
+        platform=PLATFORM,
+        workspace="W1",
+        channel=channel,
+        channel_name="ds",
+        user=user,
+        user_name=user.title(),
+        is_direct=direct,
+    )
+
+
+SCRIPT: tuple[tuple[str, str], ...] = (
+    ("alice", "help"),
+    ("alice", "help setup"),
+    ("alice", "setup"),
+    ("alice", 'setup "Data <Science> & Co" domain="ML *bold* `code`" mission="<!channel> hi"'),
+    ("alice", "about"),
+    ("bob", "join"),
+    ("bob", "skills Python, <b>SQL</b>"),
+    ("alice", "role <@bob|Bob> core"),
+    ("alice", "members"),
+    ("carol", "who python"),
+    ("carol", "communities"),
+    ("carol", "membrs"),
+    ("alice", "leave <@bob|Bob>"),
+)
+
+
+async def collect_replies(core: Core) -> dict[str, Reply]:
+    """The first reply of each kind a scripted session produces (kind -> reply)."""
+    capture = _Capture()
+    core.outbox.register(capture)
+    found: dict[str, Reply] = {}
+    for user, text in SCRIPT:
+        for reply in await core.router.handle(CommandInvoked(origin=_origin(user), text=text)):
+            found.setdefault(reply.kind, reply)
+    for reply in await core.router.handle(HomeOpened(origin=_origin("bob", "D1", direct=True))):
+        found.setdefault(reply.kind, reply)
+    await core.router.handle(
+        FormSubmitted(
+            origin=_origin("dan", "C2"), form="setup", values={"name": "Platform", "kind": "guild"}
+        )
+    )
+    for reply in capture.sent:
+        found.setdefault(reply.kind, reply)
+    found["oops"] = Reply(kind="oops", data={"error_id": "abc123"})
+    return found
