@@ -66,7 +66,12 @@ class Outbox:
         try:
             return await self._deliver(reply)
         except Exception as exc:
-            log.warning("post to %s failed, kept for retry: %s", reply.to, exc, exc_info=True)
+            log.warning(
+                "post to %s failed, kept for retry: %s",
+                reply.to,
+                exc,
+                exc_info=not isinstance(exc, LookupError),
+            )
             await self._keep(reply, str(exc))
             return None
 
