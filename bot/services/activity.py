@@ -7,24 +7,22 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Activity
+from storage.models import Activity, Community
 
 
 def record(
     session: AsyncSession,
-    *,
-    workspace_id: int,
-    community_id: int | None,
+    community: Community,
     user_id: str,
     action: str,
     at: datetime,
     **detail: Any,
 ) -> None:
-    """Add an activity row to the session's transaction."""
+    """Add an activity row about `community` to the session's transaction."""
     session.add(
         Activity(
-            workspace_id=workspace_id,
-            community_id=community_id,
+            workspace_id=community.workspace_id,
+            community_id=community.id,
             user_id=user_id,
             action=action,
             detail=detail,

@@ -165,13 +165,7 @@ class CommunityService:
                     )
                 )
                 record(
-                    session,
-                    workspace_id=workspace.id,
-                    community_id=community.id,
-                    user_id=origin.user,
-                    action="community.created",
-                    at=now,
-                    name=community.name,
+                    session, community, origin.user, "community.created", now, name=community.name
                 )
                 return SetupResult(community=community, created=True)
             await self._require_steward(session, existing, origin)
@@ -183,14 +177,7 @@ class CommunityService:
             if origin.channel_name:
                 existing.channel_name = origin.channel_name
             session.add(existing)
-            record(
-                session,
-                workspace_id=workspace.id,
-                community_id=existing.id,
-                user_id=origin.user,
-                action="community.updated",
-                at=now,
-            )
+            record(session, existing, origin.user, "community.updated", now)
             return SetupResult(community=existing, created=False)
 
     async def charter(self, community: Community) -> Charter:

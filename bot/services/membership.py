@@ -84,14 +84,7 @@ class MembershipService:
                 if origin.user_name:
                     member.display_name = origin.user_name
             session.add(member)
-            record(
-                session,
-                workspace_id=community.workspace_id,
-                community_id=community.id,
-                user_id=origin.user,
-                action="member.joined",
-                at=now,
-            )
+            record(session, community, origin.user, "member.joined", now)
             return member
 
     async def leave(
@@ -124,24 +117,16 @@ class MembershipService:
                 session.add(promoted)
                 record(
                     session,
-                    workspace_id=community.workspace_id,
-                    community_id=community.id,
-                    user_id=origin.user,
-                    action="member.role",
-                    at=now,
+                    community,
+                    origin.user,
+                    "member.role",
+                    now,
                     target=successor.id,
                     role=Role.STEWARD,
                 )
             member.active, member.left_at = False, now
             session.add(member)
-            record(
-                session,
-                workspace_id=community.workspace_id,
-                community_id=community.id,
-                user_id=origin.user,
-                action="member.left",
-                at=now,
-            )
+            record(session, community, origin.user, "member.left", now)
             return promoted
 
     async def set_role(
@@ -167,11 +152,10 @@ class MembershipService:
             session.add(member)
             record(
                 session,
-                workspace_id=community.workspace_id,
-                community_id=community.id,
-                user_id=actor.user,
-                action="member.role",
-                at=now,
+                community,
+                actor.user,
+                "member.role",
+                now,
                 target=target.id,
                 role=role,
                 previous=previous,
@@ -194,11 +178,10 @@ class MembershipService:
                 session.add(Expertise(member_id=member.id, tag=label.casefold(), label=label))
             record(
                 session,
-                workspace_id=community.workspace_id,
-                community_id=community.id,
-                user_id=origin.user,
-                action="member.skills",
-                at=now,
+                community,
+                origin.user,
+                "member.skills",
+                now,
                 count=len(skills),
             )
             return skills
