@@ -8,6 +8,7 @@ from contextlib import suppress
 
 from aiohttp import web
 
+from adapters.teams.access import teams_wanted
 from bot.app import Core, running_core
 from bot.settings import Settings
 
@@ -34,6 +35,14 @@ def build_web_app(core: Core) -> web.Application:
     app = web.Application()
     app[CORE_KEY] = core
     app.router.add_get("/healthz", healthz)
+    if core.settings.slack_configured:
+        from adapters.slack.app import SlackAdapter  # only a Slack deployment loads Bolt
+
+        SlackAdapter(core).mount(app)
+    if teams_wanted(core.settings):
+        from adapters.teams.web import mount_teams  # botbuilder loads only when Teams runs
+
+        mount_teams(app, core)
     return app
 
 

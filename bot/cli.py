@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -21,6 +22,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+manifest_app = typer.Typer(help="App manifests to install copbot.", no_args_is_help=True)
+app.add_typer(manifest_app, name="manifest")
 err = Console(stderr=True, soft_wrap=True)
 
 CONNECT_HINT = (
@@ -55,9 +58,7 @@ def run() -> None:
     """Start every configured adapter; with none configured, the console."""
     settings = _settings()
     if settings.slack_configured or settings.teams_configured:
-        from adapters.server import serve_forever
-
-        asyncio.run(serve_forever(settings))
+        _serve(settings)
         return
     err.print(CONNECT_HINT, highlight=False)
     asyncio.run(_chat(settings, user="you", channel="general"))
@@ -66,9 +67,17 @@ def run() -> None:
 @app.command()
 def serve() -> None:
     """Serve Slack (/slack/events) and Teams (/api/messages) over HTTP."""
+    _serve(_settings())
+
+
+def _serve(settings: Settings) -> None:
     from adapters.server import serve_forever
 
-    asyncio.run(serve_forever(_settings()))
+    try:
+        asyncio.run(serve_forever(settings))
+    except SettingsError as exc:  # an adapter refused to start, e.g. Teams without auth
+        err.print(f"[red]copbot:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -119,6 +128,47 @@ def db_upgrade(database: DatabaseOption = None) -> None:
 
     asyncio.run(_upgrade())
     Console().print("database is up to date", highlight=False)
+
+
+@manifest_app.command("slack")
+def manifest_slack(
+    url: Annotated[
+        str | None,
+        typer.Option("--url", help="copbot's public https:// base URL (HTTP mode)."),
+    ] = None,
+) -> None:
+    """Print the Slack app manifest: Socket Mode, or with --url the HTTP request URLs."""
+    from adapters.slack.manifest import dump_manifest, load_manifest, manifest_for_url
+
+    try:
+        manifest = manifest_for_url(url) if url else load_manifest()
+    except ValueError as exc:
+        err.print(f"[red]copbot:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    sys.stdout.write(dump_manifest(manifest))
+
+
+@manifest_app.command("teams")
+def manifest_teams(
+    app_id: Annotated[str, typer.Option("--app-id", help="The bot's Microsoft App ID.")],
+    zip_path: Annotated[Path, typer.Option("--zip", help="Where to write the app package.")] = Path(
+        "copbot-teams.zip"
+    ),
+    name: Annotated[str, typer.Option("--name", help="The app's name in Teams.")] = "copbot",
+    version: Annotated[str, typer.Option("--version", help="MAJOR.MINOR.PATCH.")] = "1.0.0",
+) -> None:
+    """Write the Teams app package (manifest and icons) to upload in Teams."""
+    from adapters.teams.package import write_package
+
+    try:
+        written = write_package(zip_path, app_id, name=name, version=version)
+    except ValueError as exc:
+        err.print(f"[red]copbot:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    Console().print(
+        f"Wrote {written}. Upload it in Teams: Apps > Manage your apps > Upload an app.",
+        highlight=False,
+    )
 
 
 def main() -> None:

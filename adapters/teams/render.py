@@ -1,0 +1,107 @@
+"""Replies as Teams messages: an Adaptive Card (schema 1.5) with a plain-text summary."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from botbuilder.core import CardFactory, MessageFactory
+from botbuilder.schema import Activity
+
+from bot.replies import Button, Reply
+from messages.rendering import Renderer
+
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+SUMMARY_LIMIT = 200
+_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_MARKDOWN = frozenset("\\`*_[]#~|")
+_LINE_START = re.compile(r"(?m)^(\s*)([-+]|\d+(?=\.))")
+_BUTTON_STYLES = {"primary": "positive", "danger": "destructive"}
+
+
+def escape_markdown(text: str) -> str:
+    """User text made inert in a TextBlock: no HTML, no emphasis, links, code, lists or `<at>`."""
+    escaped = "".join(
+        _ENTITIES.get(char) or ("\\" + char if char in _MARKDOWN else char) for char in text
+    )
+    return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped)
+
+
+def bold_mention(user: Mapping[str, Any]) -> str:
+    """A person named in a card: bold by name (their text is already escaped)."""
+    return "**" + str(user.get("name") or user.get("id")) + "**"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Addressee:
+    """The person a reply in a shared thread is meant for; the card mentions them."""
+
+    id: str
+    name: str
+
+    @property
+    def at_text(self) -> str:
+        # The <at> text must equal the entity's text; keep the name free of markup.
+        return "<at>" + re.sub(r"[<>&]", "", self.name or "you") + "</at>"
+
+
+def submit_action(button: Button) -> dict[str, Any]:
+    """A card button; Teams posts `data` back, which translate.py reads as ButtonPressed."""
+    action: dict[str, Any] = {
+        "type": "Action.Submit",
+        "title": button.label,
+        "data": {"action": button.action, "value": button.value},
+    }
+    if button.style in _BUTTON_STYLES:
+        action["style"] = _BUTTON_STYLES[button.style]
+    return action
+
+
+class CardRenderer:
+    """Renders `Reply` values through `messages/templates/teams/` (cards) and `text/` (summary)."""
+
+    def __init__(self) -> None:
+        self._cards = Renderer("teams", escape=escape_markdown, mention=bold_mention)
+        self._text = Renderer("text")
+
+    def summary(self, reply: Reply) -> str:
+        """The plain text Teams shows in notifications and where a card cannot be drawn."""
+        text = " ".join(self._text.text(reply.kind, reply.data).split())
+        return text if len(text) <= SUMMARY_LIMIT else text[: SUMMARY_LIMIT - 1] + "…"
+
+    def to_card(self, reply: Reply, *, addressee: Addressee | None = None) -> dict[str, Any]:
+        form_values = dict(reply.form.values) if reply.form else {}
+        card: dict[str, Any] = self._cards.json(reply.kind, reply.data, form_values=form_values)
+        card["fallbackText"] = self._text.text(reply.kind, reply.data)
+        actions = list(card.get("actions") or [])
+        if reply.form is not None:
+            actions.append(
+                {
+                    "type": "Action.Submit",
+                    "title": "Save",
+                    "style": "positive",
+                    "data": {"form": reply.form.name},
+                }
+            )
+        actions.extend(submit_action(button) for button in reply.buttons)
+        if actions:
+            card["actions"] = actions
+        if addressee is not None:
+            card["body"].insert(0, {"type": "TextBlock", "text": addressee.at_text, "wrap": True})
+            card.setdefault("msteams", {})["entities"] = [
+                {
+                    "type": "mention",
+                    "text": addressee.at_text,
+                    "mentioned": {"id": addressee.id, "name": addressee.name},
+                }
+            ]
+        return card
+
+    def to_activity(self, reply: Reply, *, addressee: Addressee | None = None) -> Activity:
+        """A message activity carrying the reply's card."""
+        card = self.to_card(reply, addressee=addressee)
+        activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
+        activity.summary = self.summary(reply)
+        return activity

@@ -1,0 +1,106 @@
+"""The Teams endpoint: `POST /api/messages` on copbot's aiohttp server, wired to the core."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from types import SimpleNamespace
+
+import jwt
+from aiohttp import web
+from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botframework.connector.auth import ServiceClientCredentialsFactory
+
+from adapters.teams.access import TeamsAccess, teams_access
+from adapters.teams.platform import TeamsPlatform
+from adapters.teams.references import ReferenceStore
+from adapters.teams.render import CardRenderer
+from adapters.teams.turns import TurnHandler
+from bot.app import Core
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MESSAGES_PATH = "/api/messages"
+
+
+class TeamsEndpoint:
+    """Receives activities, lets botbuilder check their token, runs the turn."""
+
+    def __init__(self, adapter: CloudAdapter, handler: TurnHandler, platform: TeamsPlatform):
+        self.adapter = adapter
+        self.handler = handler
+        self.platform = platform
+
+    async def messages(self, request: web.Request) -> web.StreamResponse:
+        if "application/json" not in request.headers.get("Content-Type", ""):
+            raise web.HTTPUnsupportedMediaType(text="expected an application/json activity")
+        try:
+            body = await request.json()  # aiohttp keeps the body for botbuilder to read again
+        except json.JSONDecodeError:
+            raise web.HTTPBadRequest(text="the body is not JSON") from None
+        if not isinstance(body, dict) or not body.get("type"):
+            raise web.HTTPBadRequest(text="the body is not an activity")
+        try:
+            response = await self.adapter.process(request, self.handler)
+        except jwt.PyJWTError:
+            # botbuilder lets a malformed token escape as an error; it is a refusal.
+            raise web.HTTPUnauthorized() from None
+        except web.HTTPException:
+            raise
+        except Exception:
+            error_id = secrets.token_hex(4)
+            log.exception("error %s handling a Teams activity", error_id)
+            return web.json_response({"error": error_id}, status=500)
+        return response if response is not None else web.Response(status=201)
+
+
+def bot_authentication(
+    settings: Settings, credentials_factory: ServiceClientCredentialsFactory | None = None
+) -> ConfigurationBotFrameworkAuthentication:
+    """botbuilder's authentication from copbot's settings (empty app id: no authentication)."""
+    password = settings.teams_app_password.get_secret_value() if settings.teams_app_password else ""
+    tenant = settings.teams_app_tenant_id or ""
+    config = SimpleNamespace(
+        APP_ID=settings.teams_app_id or "",
+        APP_PASSWORD=password,
+        APP_TYPE="SingleTenant" if tenant else "MultiTenant",
+        APP_TENANTID=tenant,
+    )
+    return ConfigurationBotFrameworkAuthentication(config, credentials_factory=credentials_factory)
+
+
+def build_teams(
+    core: Core, *, credentials_factory: ServiceClientCredentialsFactory | None = None
+) -> TeamsEndpoint:
+    """The Teams adapter over `core`; its platform is registered on the outbox."""
+    access = teams_access(core.settings)
+    if access is TeamsAccess.UNAUTHENTICATED:
+        log.warning(
+            "Teams runs WITHOUT authentication (no TEAMS_APP_ID): for local testing only; "
+            "anyone who reaches %s can act as any user",
+            MESSAGES_PATH,
+        )
+    adapter = CloudAdapter(bot_authentication(core.settings, credentials_factory))
+    references = ReferenceStore(core.database, core.clock)
+    renderer = CardRenderer()
+    platform = TeamsPlatform(adapter, references, renderer, app_id=core.settings.teams_app_id or "")
+    core.outbox.register(platform)
+    return TeamsEndpoint(adapter, TurnHandler(core, platform, references, renderer), platform)
+
+
+TEAMS_KEY = web.AppKey("teams", TeamsEndpoint)
+
+
+def mount_teams(
+    app: web.Application,
+    core: Core,
+    *,
+    credentials_factory: ServiceClientCredentialsFactory | None = None,
+) -> TeamsEndpoint:
+    """Add `POST /api/messages` to `app`."""
+    endpoint = build_teams(core, credentials_factory=credentials_factory)
+    app[TEAMS_KEY] = endpoint
+    app.router.add_post(MESSAGES_PATH, endpoint.messages)
+    return endpoint

@@ -1,0 +1,116 @@
+"""Every reply kind renders as a valid Adaptive Card 1.5, with user text made inert."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from adapters.teams.render import (
+    CARD_CONTENT_TYPE,
+    Addressee,
+    CardRenderer,
+    escape_markdown,
+)
+from bot.app import Core
+from messages.rendering import template_kinds
+from tests.sample_replies import collect_replies
+
+SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+ELEMENTS = {"TextBlock", "FactSet", "Container", "ColumnSet", "Input.Text", "Input.ChoiceSet"}
+
+
+@pytest.fixture
+def backend() -> str:
+    return "sqlite"  # rendering does not depend on the database
+
+
+def elements(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    found = []
+    for item in items:
+        found.append(item)
+        found.extend(elements(item.get("items", [])))
+    return found
+
+
+def check_card(card: dict[str, Any]) -> None:
+    assert card["type"] == "AdaptiveCard"
+    assert card["version"] == "1.5"
+    assert card["$schema"] == SCHEMA
+    assert card["fallbackText"].strip()
+    assert card["body"]
+    for element in elements(card["body"]):
+        assert element["type"] in ELEMENTS, element
+        if element["type"] == "TextBlock":
+            assert isinstance(element["text"], str) and element["text"].strip()
+            assert "None" not in element["text"]
+        if element["type"] == "FactSet":
+            assert all(f["title"] and f["value"] for f in element["facts"])
+    for action in card.get("actions", []):
+        assert action["type"] == "Action.Submit"
+        assert set(action["data"]) in ({"action", "value"}, {"form"})
+
+
+async def test_every_reply_kind_renders_as_an_adaptive_card(core: Core) -> None:
+    replies = await collect_replies(core)
+    assert sorted(replies) == template_kinds("teams") == template_kinds("text")
+    renderer = CardRenderer()
+    for kind, reply in replies.items():
+        card = renderer.to_card(reply)
+        check_card(card)
+        activity = renderer.to_activity(reply)
+        [attachment] = activity.attachments
+        assert attachment.content_type == CARD_CONTENT_TYPE
+        assert attachment.content == card
+        assert activity.summary and len(activity.summary) <= 200, kind
+
+
+async def test_buttons_and_forms_become_submit_actions(core: Core) -> None:
+    replies = await collect_replies(core)
+    renderer = CardRenderer()
+    charter = replies["charter"]
+    assert charter.buttons, "the sample's about reply offers Join"
+    [join] = renderer.to_card(charter)["actions"]
+    assert join["data"] == {"action": "command", "value": "join"}
+    assert join["title"] == "Join" and join["style"] == "positive"
+    form = renderer.to_card(replies["setup_form"])
+    assert form["actions"] == [
+        {"type": "Action.Submit", "title": "Save", "style": "positive", "data": {"form": "setup"}}
+    ]
+    inputs = {e["id"] for e in form["body"] if e["type"].startswith("Input.")}
+    assert inputs == {"name", "kind", "domain", "mission"}
+
+
+async def test_user_text_cannot_forge_markup_or_mentions(core: Core) -> None:
+    replies = await collect_replies(core)
+    card = CardRenderer().to_card(replies["charter"])
+    texts = [e.get("text", "") for e in elements(card["body"])]
+    facts = {f["title"]: f["value"] for e in card["body"] for f in e.get("facts", [])}
+    assert "Data &lt;Science&gt; &amp; Co" in texts
+    assert facts["Domain"] == "ML \\*bold\\* \\`code\\`"
+    assert facts["Mission"] == "&lt;!channel&gt; hi"
+    assert "msteams" not in card or "entities" not in card["msteams"]
+
+
+def test_escape_covers_html_markdown_and_line_starts() -> None:
+    assert escape_markdown("<at>Boss</at>") == "&lt;at&gt;Boss&lt;/at&gt;"
+    assert escape_markdown("[click](http://x) _i_ # h ~s~ a|b") == (
+        "\\[click\\](http://x) \\_i\\_ \\# h \\~s\\~ a\\|b"
+    )
+    assert escape_markdown("- item\n1. first") == "\\- item\n\\1. first"
+    assert escape_markdown("back\\slash") == "back\\\\slash"
+
+
+async def test_a_reply_for_one_person_in_a_thread_mentions_them(core: Core) -> None:
+    replies = await collect_replies(core)
+    addressee = Addressee(id="29:bob", name="Bob <Lee>")
+    card = CardRenderer().to_card(replies["error"], addressee=addressee)
+    assert card["body"][0]["text"] == "<at>Bob Lee</at>"
+    assert card["msteams"]["entities"] == [
+        {
+            "type": "mention",
+            "text": "<at>Bob Lee</at>",
+            "mentioned": {"id": "29:bob", "name": "Bob <Lee>"},
+        }
+    ]
+    check_card(card)
