@@ -1,0 +1,152 @@
+"""The Slack adapter assembled from settings and the core: Bolt app, routes, Socket Mode."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
+
+from adapters.slack.delivery import Delivery
+from adapters.slack.installations import Installations, SingleWorkspace
+from adapters.slack.listeners import ACK_DEADLINE_SECONDS, SlackListeners
+from adapters.slack.manifest import EVENTS_PATH
+from adapters.slack.platform import SlackPlatform, make_client
+from adapters.slack.render import SlackRenderer
+from bot.app import Core
+from bot.settings import Settings, SettingsError
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def check_settings(settings: Settings) -> None:
+    """Refuse, in one line, settings with which Slack cannot work."""
+    oauth = settings.slack_client_id is not None or settings.slack_client_secret is not None
+    if oauth and not (settings.slack_client_id and settings.slack_client_secret):
+        raise SettingsError("Slack OAuth needs both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET")
+    if not oauth and settings.slack_bot_token is None:
+        raise SettingsError("Slack needs SLACK_BOT_TOKEN (or SLACK_CLIENT_ID and SECRET)")
+    if settings.slack_app_token is None and not _secret(settings.slack_signing_secret):
+        raise SettingsError(
+            "SLACK_SIGNING_SECRET is required to serve Slack over HTTP "
+            "(or set SLACK_APP_TOKEN to use Socket Mode)"
+        )
+
+
+def _secret(value: object) -> str:
+    getter = getattr(value, "get_secret_value", None)
+    return str(getter()) if getter is not None else ""
+
+
+class SlackAdapter:
+    """copbot in Slack. HTTP mode: `mount()` on the server. Socket Mode: `connect()`."""
+
+    def __init__(self, core: Core, *, ack_deadline: float = ACK_DEADLINE_SECONDS) -> None:
+        settings = core.settings
+        check_settings(settings)
+        self.settings = settings
+        renderer = SlackRenderer()
+        self.installations: Installations | None = None
+        if settings.slack_client_id and settings.slack_client_secret:
+            client = make_client(settings.slack_api_url)
+            self.installations = Installations(
+                client_id=settings.slack_client_id,
+                client_secret=_secret(settings.slack_client_secret),
+                engine=core.database.engine,
+                client=client,
+            )
+            self.bolt = AsyncApp(
+                signing_secret=_secret(settings.slack_signing_secret),
+                client=client,
+                process_before_response=True,
+                oauth_settings=self.installations.oauth_settings,
+                # Bolt takes an AsyncAuthorize instance here, though its hint names a function.
+                authorize=self.installations.authorize,  # type: ignore[arg-type]
+            )
+            token_for = self.installations.token_for
+        else:
+            token = _secret(settings.slack_bot_token)
+            self.bolt = AsyncApp(
+                signing_secret=_secret(settings.slack_signing_secret),
+                client=make_client(settings.slack_api_url, token),
+                process_before_response=True,
+            )
+            token_for = SingleWorkspace(token).token_for
+        self.platform = SlackPlatform(
+            base_url=settings.slack_api_url, token_for=token_for, renderer=renderer
+        )
+        core.outbox.register(self.platform)
+        self.listeners = SlackListeners(
+            router=core.router,
+            renderer=renderer,
+            delivery=Delivery(renderer, core.outbox),
+            ack_deadline=ack_deadline,
+        )
+        self.listeners.register(self.bolt)
+        self._socket_mode: AsyncSocketModeHandler | None = None
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.settings.slack_app_token is not None
+
+    async def start(self) -> None:
+        """Prepare storage (OAuth installs) and, in Socket Mode, connect to Slack."""
+        if self.installations is not None:
+            await self.installations.create_tables()
+        if self.socket_mode:
+            self._socket_mode = AsyncSocketModeHandler(
+                self.bolt, _secret(self.settings.slack_app_token)
+            )
+            await self._socket_mode.connect_async()
+            log.info("Slack connected in Socket Mode")
+
+    async def close(self) -> None:
+        await self.listeners.drain()
+        if self._socket_mode is not None:
+            await self._socket_mode.close_async()
+            self._socket_mode = None
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """POST /slack/events: commands, events and interactivity, verified by Bolt."""
+        return await to_aiohttp_response(
+            await self.bolt.async_dispatch(await to_bolt_request(request))
+        )
+
+    def mount(self, web_app: web.Application) -> None:
+        """Add the Slack routes to the server and tie the adapter to its start and stop."""
+        if not self.socket_mode:
+            web_app.router.add_post(EVENTS_PATH, self.handle)
+        flow = self.bolt.oauth_flow
+        if flow is not None:
+            web_app.router.add_get(flow.install_path, self._install(flow))
+            web_app.router.add_get(flow.redirect_uri_path, self._callback(flow))
+        web_app.cleanup_ctx.append(self._lifetime)
+
+    async def _lifetime(self, _app: web.Application) -> AsyncIterator[None]:
+        await self.start()
+        yield
+        await self.close()
+
+    @staticmethod
+    def _install(flow: AsyncOAuthFlow) -> Handler:
+        async def install(request: web.Request) -> web.StreamResponse:
+            return await to_aiohttp_response(
+                await flow.handle_installation(await to_bolt_request(request))
+            )
+
+        return install
+
+    @staticmethod
+    def _callback(flow: AsyncOAuthFlow) -> Handler:
+        async def callback(request: web.Request) -> web.StreamResponse:
+            return await to_aiohttp_response(
+                await flow.handle_callback(await to_bolt_request(request))
+            )
+
+        return callback
