@@ -116,8 +116,7 @@ class Router:
                 usage="help",
                 data={"suggestion": suggestion},
             )
-        community = await self._communities.in_channel(origin)
-        caller = await self._membership.member(community, origin.user) if community else None
+        community, caller = await self._communities.where_and_who(origin)
         if spec.needs_community and community is None:
             if origin.is_direct:
                 raise UserError(f"Run `{spec.name}` in a community's channel.", usage=spec.usage)

@@ -18,25 +18,49 @@ SCRIPT = [
 ]
 
 
-def copbot(*args: str, stdin: str = "", database: Path, timeout: float = 120,
-           env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "COPBOT_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
-                   "COPBOT_LOG_LEVEL": "WARNING", **(env or {})}
+def copbot(
+    *args: str,
+    stdin: str = "",
+    database: Path,
+    timeout: float = 120,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    environment = {
+        **os.environ,
+        "COPBOT_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+        "COPBOT_LOG_LEVEL": "WARNING",
+        **(env or {}),
+    }
     for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "TEAMS_APP_ID"):
         environment.pop(name, None)
-    return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, text=True,
-                          capture_output=True, env=environment, timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        text=True,
+        capture_output=True,
+        env=environment,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def test_piped_chat_sets_up_a_community_and_a_second_run_sees_it(tmp_path: Path) -> None:
     database = tmp_path / "copbot.db"
-    first = copbot("chat", "--as", "alice", "--channel", "ds", stdin="\n".join(SCRIPT) + "\n",
-                   database=database)
+    first = copbot(
+        "chat",
+        "--as",
+        "alice",
+        "--channel",
+        "ds",
+        stdin="\n".join(SCRIPT) + "\n",
+        database=database,
+    )
     assert first.returncode == 0, first.stderr
     assert "@alice (steward)" in first.stdout and "@bob (member)" in first.stdout
     assert "Traceback" not in first.stdout + first.stderr
-    second = copbot("chat", "--as", "carol", "--channel", "ds", stdin="members\nabout\n",
-                    database=database)
+    second = copbot(
+        "chat", "--as", "carol", "--channel", "ds", stdin="members\nabout\n", database=database
+    )
     assert second.returncode == 0, second.stderr
     assert "@alice (steward)" in second.stdout and "Members:  2" in second.stdout
 
@@ -44,18 +68,40 @@ def test_piped_chat_sets_up_a_community_and_a_second_run_sees_it(tmp_path: Path)
 def test_a_member_changing_roles_is_refused_in_the_console(tmp_path: Path) -> None:
     database = tmp_path / "copbot.db"
     lines = [*SCRIPT, "role @alice member", ":as carol", "members"]
-    result = copbot("chat", "--as", "alice", "--channel", "ds", stdin="\n".join(lines) + "\n",
-                    database=database)
+    result = copbot(
+        "chat", "--as", "alice", "--channel", "ds", stdin="\n".join(lines) + "\n", database=database
+    )
     assert "Only stewards can use `role`" in result.stdout
     assert result.stdout.rsplit("Data Science: 2 members", 1)[1].count("@alice (steward)") == 1
 
 
 def random_line(rng: random.Random) -> str:
-    verbs = ["help", "setup", "about", "join", "leave", "members", "role", "skills", "who",
-             "communities", ":as", ":in", ":dm", ":home", "/cop", "hlep", "<@U1>", '"', "="]
+    verbs = [
+        "help",
+        "setup",
+        "about",
+        "join",
+        "leave",
+        "members",
+        "role",
+        "skills",
+        "who",
+        "communities",
+        ":as",
+        ":in",
+        ":dm",
+        ":home",
+        "/cop",
+        "hlep",
+        "<@U1>",
+        '"',
+        "=",
+    ]
     alphabet = "abcXYZ \"'=@<>|#:,.-_/\\*`~!?“”é😀\t"
-    words = [rng.choice(verbs)] + ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
-                                   for _ in range(rng.randint(0, 5))]
+    words = [rng.choice(verbs)] + [
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        for _ in range(rng.randint(0, 5))
+    ]
     return " ".join(words)
 
 
@@ -63,8 +109,16 @@ def test_a_thousand_random_lines_each_get_a_reply_and_no_traceback(tmp_path: Pat
     rng = random.Random(20261127)
     lines = [line.replace(":quit", "quit") for line in (random_line(rng) for _ in range(1000))]
     lines = [line for line in lines if line.strip() and not line.strip().startswith((":q", ":e"))]
-    result = copbot("chat", "--as", "alice", "--channel", "fuzz", stdin="\n".join(lines) + "\n",
-                    database=tmp_path / "copbot.db", timeout=300)
+    result = copbot(
+        "chat",
+        "--as",
+        "alice",
+        "--channel",
+        "fuzz",
+        stdin="\n".join(lines) + "\n",
+        database=tmp_path / "copbot.db",
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Traceback" not in result.stdout and "Traceback" not in result.stderr
     assert "something went wrong" not in result.stdout
@@ -82,19 +136,30 @@ def test_demo_seeds_a_community_to_explore(tmp_path: Path) -> None:
     assert "demo:" not in seeded.stderr
     again = copbot("demo", database=database)  # idempotent
     assert again.returncode == 0 and "demo:" not in again.stderr
-    chat = copbot("chat", "--as", "zoe", "--channel", "data-science",
-                  stdin="members\nwho forecasting\n", database=database)
+    chat = copbot(
+        "chat",
+        "--as",
+        "zoe",
+        "--channel",
+        "data-science",
+        stdin="members\nwho forecasting\n",
+        database=database,
+    )
     assert "Data Science: 12 members" in chat.stdout
     assert "@Kai (sponsor)" in chat.stdout and "@emeka: forecasting" in chat.stdout.lower()
 
 
-@pytest.mark.parametrize(("name", "value", "shown"), [
-    ("COPBOT_PORT", "eighty", "COPBOT_PORT"),
-    ("COPBOT_TIMEZONE", "Mars/Olympus", "unknown time zone"),
-    ("COPBOT_DATABASE_URL", "mysql://x", "must start with sqlite+aiosqlite://"),
-])
-def test_a_bad_setting_fails_at_start_with_one_clear_line(tmp_path: Path, name: str, value: str,
-                                                          shown: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "value", "shown"),
+    [
+        ("COPBOT_PORT", "eighty", "COPBOT_PORT"),
+        ("COPBOT_TIMEZONE", "Mars/Olympus", "unknown time zone"),
+        ("COPBOT_DATABASE_URL", "mysql://x", "must start with sqlite+aiosqlite://"),
+    ],
+)
+def test_a_bad_setting_fails_at_start_with_one_clear_line(
+    tmp_path: Path, name: str, value: str, shown: str
+) -> None:
     result = copbot("chat", database=tmp_path / "copbot.db", env={name: value})
     assert result.returncode == 2
     assert shown in result.stderr and "Traceback" not in result.stderr

@@ -110,16 +110,27 @@ class CommunityService:
         self._database = database
         self._clock = clock
 
-    async def in_channel(self, origin: Origin) -> Community | None:
-        """The community whose home is the channel `origin` is in, if any."""
-        async with self._database.session() as session:
-            workspace = await find_workspace(session, origin)
-            if workspace is None:
-                return None
-            query = select(Community).where(
-                Community.workspace_id == workspace.id, Community.channel_id == origin.channel
+    async def where_and_who(self, origin: Origin) -> tuple[Community | None, Member | None]:
+        """The channel's community and the caller's active membership in it, in one query
+        (every command needs both, so this is on the hot path)."""
+        membership = (
+            (col(Member.community_id) == Community.id)
+            & (Member.user_id == origin.user)
+            & col(Member.active)
+        )
+        query = (
+            select(Community, Member)
+            .join(Workspace, col(Workspace.id) == Community.workspace_id)
+            .join(Member, membership, isouter=True)
+            .where(
+                Workspace.platform == origin.platform,
+                Workspace.external_id == origin.workspace,
+                Community.channel_id == origin.channel,
             )
-            return (await session.exec(query)).first()
+        )
+        async with self._database.session() as session:
+            found = (await session.exec(query)).first()
+        return (found[0], found[1]) if found is not None else (None, None)
 
     async def setup(self, origin: Origin, change: CharterChange) -> SetupResult:
         """Bind the channel to a new community, or let a steward update its charter."""

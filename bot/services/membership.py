@@ -59,11 +59,6 @@ class MembershipService:
         self._database = database
         self._clock = clock
 
-    async def member(self, community: Community, user_id: str) -> Member | None:
-        """The active membership of `user_id`, if any."""
-        async with self._database.session() as session:
-            return await self._active(session, community, user_id)
-
     async def join(self, community: Community, origin: Origin) -> Member:
         now = self._clock.now()
         async with self._database.session() as session:
