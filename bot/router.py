@@ -116,7 +116,9 @@ class Router:
                 usage="help",
                 data={"suggestion": suggestion},
             )
-        community, caller = await self._communities.where_and_who(origin)
+        community, caller = (
+            await self._communities.where_and_who(origin) if spec.scoped else (None, None)
+        )
         if spec.needs_community and community is None:
             if origin.is_direct:
                 raise UserError(f"Run `{spec.name}` in a community's channel.", usage=spec.usage)

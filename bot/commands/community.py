@@ -42,6 +42,7 @@ class CommunityCommands:
                 usage="communities",
                 example="communities",
                 handler=self.communities,
+                scoped=False,
             ),
         ]
 

@@ -35,6 +35,7 @@ class HelpCommands:
                 example="help setup",
                 handler=self.help,
                 aliases=("?",),
+                scoped=False,
             )
         ]
 
@@ -59,6 +60,5 @@ class HelpCommands:
                 "groups": [
                     {"name": name, "commands": commands} for name, commands in groups.items()
                 ],
-                "in_community": inv.community is not None,
             },
         )

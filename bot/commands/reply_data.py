@@ -23,7 +23,11 @@ def member_data(member: Member, skills: tuple[str, ...] = ()) -> dict[str, Any]:
 
 
 def listing_data(listing: Listing) -> dict[str, Any]:
-    return member_data(listing.member, listing.skills)
+    return {
+        **user_data(listing.user_id, listing.display_name),
+        "role": listing.role,
+        "skills": list(listing.skills),
+    }
 
 
 def community_data(community: Community) -> dict[str, Any]:

@@ -39,6 +39,8 @@ class CommandSpec:
     example: str
     handler: Handler
     needs_community: bool = False
+    # False for commands that never look at the channel's community (saves a query).
+    scoped: bool = True
     roles: frozenset[Role] | None = None
     aliases: tuple[str, ...] = ()
     group: str = "Community"

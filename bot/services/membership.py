@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlmodel import col, delete, select
@@ -23,8 +23,24 @@ SKILL_LENGTH_MAX = 40
 class Listing:
     """A member with their expertise labels, for the directory."""
 
-    member: Member
+    user_id: str
+    display_name: str
+    role: str
     skills: tuple[str, ...]
+
+
+def _group(rows: Sequence[tuple[str, str, str, str | None]]) -> list[Listing]:
+    """(user, name, role, skill) rows, one per skill, into one listing per person
+    (a person in several communities is listed once, with their skills merged)."""
+    people: dict[str, tuple[str, str, list[str]]] = {}
+    for user_id, name, role, label in rows:
+        _, _, skills = people.setdefault(user_id, (name, role, []))
+        if label is not None and label not in skills:
+            skills.append(label)
+    return [
+        Listing(user_id=user_id, display_name=name, role=role, skills=tuple(skills))
+        for user_id, (name, role, skills) in people.items()
+    ]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -182,44 +198,44 @@ class MembershipService:
             return skills
 
     async def directory(self, community: Community, role: Role | None = None) -> list[Listing]:
-        """Active members, stewards first, each with their expertise."""
-        async with self._database.session() as session:
-            query = select(Member).where(Member.community_id == community.id, col(Member.active))
-            if role is not None:
-                query = query.where(Member.role == role)
-            members = (await session.exec(query)).all()
-            skills = await self._skills(session, [m.id for m in members if m.id is not None])
-        order = {r: i for i, r in enumerate(Role)}
-        members = sorted(
-            members, key=lambda m: (order.get(Role(m.role), 9), m.display_name.casefold())
+        """Active members, stewards first, each with their expertise (one query)."""
+        query = (
+            select(Member.user_id, Member.display_name, Member.role, Expertise.label)
+            .join(Expertise, col(Expertise.member_id) == Member.id, isouter=True)
+            .where(Member.community_id == community.id, col(Member.active))
+            .order_by(col(Member.id), col(Expertise.id))
         )
-        return [Listing(member=m, skills=tuple(skills.get(m.id or 0, ()))) for m in members]
+        if role is not None:
+            query = query.where(Member.role == role)
+        async with self._database.session() as session:
+            rows = (await session.exec(query)).all()
+        listings = _group(rows)
+        order = {r: i for i, r in enumerate(Role)}
+        return sorted(
+            listings, key=lambda x: (order.get(Role(x.role), 9), x.display_name.casefold())
+        )
 
     async def who(self, community_ids: list[int], topic: str) -> list[Listing]:
         """Active members whose expertise mentions `topic` (case-insensitive)."""
         needle = " ".join(topic.split()).casefold()
         if not needle:
             return []
+        query = (
+            select(Member.user_id, Member.display_name, Member.role, Expertise.label)
+            .join(Expertise, col(Expertise.member_id) == Member.id)
+            .where(col(Member.community_id).in_(community_ids), col(Member.active))
+            .where(col(Expertise.tag).contains(needle, autoescape=True))
+            .order_by(col(Member.id), col(Expertise.id))
+        )
         async with self._database.session() as session:
-            query = (
-                select(Member, Expertise)
-                .join(Expertise, col(Expertise.member_id) == Member.id)
-                .where(col(Member.community_id).in_(community_ids), col(Member.active))
-                .where(col(Expertise.tag).contains(needle, autoescape=True))
-            )
-            matches: dict[str, tuple[Member, list[str]]] = {}
-            for member, expertise in await session.exec(query):
-                entry = matches.setdefault(member.user_id, (member, []))
-                if expertise.label not in entry[1]:
-                    entry[1].append(expertise.label)
-        ranked = sorted(
-            matches.values(),
-            key=lambda e: (
-                -any(s.casefold() == needle for s in e[1]),
-                e[0].display_name.casefold(),
+            rows = (await session.exec(query)).all()
+        return sorted(
+            _group(rows),
+            key=lambda x: (
+                -any(s.casefold() == needle for s in x.skills),
+                x.display_name.casefold(),
             ),
         )
-        return [Listing(member=m, skills=tuple(s)) for m, s in ranked]
 
     async def communities_of(self, community_ids: list[int], user_id: str) -> dict[int, Member]:
         """The user's active memberships among `community_ids`, by community id."""
@@ -230,20 +246,6 @@ class MembershipService:
                 col(Member.active),
             )
             return {m.community_id: m for m in await session.exec(query)}
-
-    @staticmethod
-    async def _skills(session: AsyncSession, member_ids: list[int]) -> dict[int, list[str]]:
-        if not member_ids:
-            return {}
-        query = (
-            select(Expertise)
-            .where(col(Expertise.member_id).in_(member_ids))
-            .order_by(col(Expertise.id))
-        )
-        found: dict[int, list[str]] = defaultdict(list)
-        for row in await session.exec(query):
-            found[row.member_id].append(row.label)
-        return found
 
     @staticmethod
     async def _any(session: AsyncSession, community: Community, user_id: str) -> Member | None:
