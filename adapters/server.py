@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from contextlib import suppress
 
 from aiohttp import web
@@ -46,13 +47,22 @@ def build_web_app(core: Core) -> web.Application:
     return app
 
 
-async def _retry_pending_posts(core: Core) -> None:
+async def housekeeping(core: Core) -> None:
+    """One round of upkeep: send posts kept for retry, forget old redelivery ids."""
+    try:
+        await core.outbox.retry_pending()
+    except Exception:
+        log.exception("retrying pending posts failed")
+    try:
+        await core.ledger.forget_old()
+    except Exception:
+        log.exception("pruning processed event ids failed")
+
+
+async def _housekeeping_forever(core: Core) -> None:
     while True:
         await asyncio.sleep(RETRY_INTERVAL_SECONDS)
-        try:
-            await core.outbox.retry_pending()
-        except Exception:
-            log.exception("retrying pending posts failed")
+        await housekeeping(core)
 
 
 async def serve_forever(settings: Settings) -> None:
@@ -64,9 +74,15 @@ async def serve_forever(settings: Settings) -> None:
         site = web.TCPSite(runner, settings.host, settings.port)
         await site.start()
         log.info("copbot listening on http://%s:%s", settings.host, settings.port)
-        retry = asyncio.create_task(_retry_pending_posts(core))
+        retry = asyncio.create_task(_housekeeping_forever(core))
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signal_number in (signal.SIGTERM, signal.SIGINT):
+            with suppress(NotImplementedError):  # not on every platform
+                loop.add_signal_handler(signal_number, stop.set)
         try:
-            await asyncio.Event().wait()
+            await stop.wait()
+            log.info("copbot stopping")
         finally:
             retry.cancel()
             with suppress(asyncio.CancelledError):

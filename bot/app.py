@@ -32,6 +32,7 @@ class Core:
     random: random.Random
     router: Router
     outbox: Outbox
+    ledger: EventLedger
     communities: CommunityService
     membership: MembershipService
 
@@ -57,11 +58,12 @@ def build_core(
     ):
         for spec in group.specs():
             registry.add(spec)
+    ledger = EventLedger(database, clock)
     router = Router(
         registry=registry,
         communities=communities,
         membership=membership,
-        ledger=EventLedger(database, clock),
+        ledger=ledger,
         outbox=outbox,
         home=HomeView(communities, membership),
     )
@@ -72,6 +74,7 @@ def build_core(
         random=rng or random.Random(),
         router=router,
         outbox=outbox,
+        ledger=ledger,
         communities=communities,
         membership=membership,
     )

@@ -58,3 +58,20 @@ async def test_a_failed_post_is_kept_and_retried_until_it_goes_out(
 async def test_a_post_for_a_platform_not_running_is_kept(core: Core) -> None:
     assert await core.outbox.send(POST) is None
     assert await core.outbox.pending_count() == 1
+
+
+async def test_housekeeping_retries_posts_and_forgets_old_event_ids(
+    core: Core, clock: FixedClock
+) -> None:
+    from adapters.server import housekeeping
+
+    platform = FlakyPlatform(failures=1)
+    core.outbox.register(platform)
+    await core.outbox.send(POST)
+    assert await core.ledger.first_time("slack", "Ev1")
+    clock.advance(days=8)
+    assert await core.ledger.first_time("slack", "Ev2")
+    await housekeeping(core)
+    assert platform.sent == [POST] and await core.outbox.pending_count() == 0
+    assert await core.ledger.first_time("slack", "Ev1")  # forgotten: a week is long past
+    assert not await core.ledger.first_time("slack", "Ev2")  # recent: still known

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, delete
 
 from bot.clock import Clock
 from storage.database import Database
 from storage.models import ProcessedEvent
+
+# Slack re-sends for minutes and Teams for less; a week is far beyond either.
+KEEP_FOR = timedelta(days=7)
 
 
 class EventLedger:
@@ -28,3 +34,12 @@ class EventLedger:
         except IntegrityError:
             return False
         return True
+
+    async def forget_old(self) -> int:
+        """Drop ids older than `KEEP_FOR` (no platform redelivers that late); returns how many."""
+        cutoff = self._clock.now() - KEEP_FOR
+        async with self._database.session() as session:
+            result = await session.exec(
+                delete(ProcessedEvent).where(col(ProcessedEvent.received_at) < cutoff)
+            )
+        return int(result.rowcount or 0)
