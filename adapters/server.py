@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
 from contextlib import suppress
 
 from aiohttp import web
@@ -77,8 +78,8 @@ async def serve_forever(settings: Settings) -> None:
         retry = asyncio.create_task(_housekeeping_forever(core))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        for signal_number in (signal.SIGTERM, signal.SIGINT):
-            with suppress(NotImplementedError):  # not on every platform
+        if sys.platform != "win32":  # asyncio has no signal handlers there; Ctrl-C still works
+            for signal_number in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(signal_number, stop.set)
         try:
             await stop.wait()

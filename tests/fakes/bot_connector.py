@@ -14,6 +14,8 @@ from urllib.parse import unquote
 from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from tests.fakes.loopback import start_on_loopback
+
 DEFAULT_TENANT_ID = "tenant-0001"
 
 
@@ -71,11 +73,7 @@ class FakeBotConnector:
     async def __aenter__(self) -> FakeBotConnector:
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self._port = self._runner.addresses[0][1]
+        self._runner, self._port = await start_on_loopback(app)
         return self
 
     async def __aexit__(

@@ -14,6 +14,8 @@ from typing import Any, Self
 
 from aiohttp import WSMsgType, web
 
+from tests.fakes.loopback import start_on_loopback
+
 TEAM_ID = "T0001"
 TEAM_NAME = "CoP Test"
 TEAM_URL = "https://cop-test.slack.com/"
@@ -107,11 +109,7 @@ class FakeSlackApi:
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/response_url/{suffix}", self._handle_response_url)
         app.router.add_get("/link/", self._handle_socket)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self._port = self._runner.addresses[0][1]
+        self._runner, self._port = await start_on_loopback(app)
         return self
 
     async def __aexit__(

@@ -16,6 +16,7 @@ from pydantic import SecretStr
 from adapters.server import build_web_app
 from bot.app import Core
 from bot.settings import Settings
+from tests.fakes.loopback import start_on_loopback
 from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.slack_signing import (
     TEAM_ID,
@@ -93,11 +94,7 @@ class SlackClientSide:
         self.url = ""
 
     async def __aenter__(self) -> Self:
-        self._runner = web.AppRunner(self.web_app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = self._runner.addresses[0][1]
+        self._runner, port = await start_on_loopback(self.web_app)
         self.url = f"http://127.0.0.1:{port}"
         self._session = aiohttp.ClientSession()
         return self
