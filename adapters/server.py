@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -75,6 +76,9 @@ async def serve_forever(settings: Settings) -> None:
         site = web.TCPSite(runner, settings.host, settings.port)
         await site.start()
         log.info("copbot listening on http://%s:%s", settings.host, settings.port)
+        # Everything built so far lives as long as the process: keep it out of the garbage
+        # collector's way (full collections over it made the slowest 1% of requests ~5x slower).
+        gc.freeze()
         retry = asyncio.create_task(_housekeeping_forever(core))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -1,8 +1,8 @@
 """Commands per second through the router, services and SQLite (a benchmark, not a test).
 
 Runs a mix of read and write commands side by side in one process and prints the rates
-and their ratios to `help` (the cheapest command), because absolute numbers on a shared
-2-core machine are noisy: `python bench/commands.py [--seconds 3]`.
+and their ratios to `about` (the cheapest command that reads the database), because absolute
+numbers on a shared 2-core machine are noisy: `python bench/commands.py [--seconds 3]`.
 """
 
 from __future__ import annotations
@@ -73,8 +73,8 @@ async def main(seconds: float) -> None:
                     count += 1
                 rates[name] = count / sum(samples)
                 latencies[name] = samples
-    base = rates["help"]
-    print(f"{'command':<16}{'cmd/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'vs help':>10}")
+    base = rates["about"]
+    print(f"{'command':<16}{'cmd/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'vs about':>10}")
     for name, rate in rates.items():
         samples = sorted(latencies[name])
         p50 = statistics.median(samples) * 1000

@@ -1,6 +1,6 @@
 """How fast copbot acknowledges `/cop`, next to a bare Bolt app that only acks.
 
-Run: python bench/slack_ack.py [--requests 2000] [--concurrency 32]
+Run: python bench/slack_ack.py [--requests 2000] [--concurrency 32] [--database-url URL]
 
 A server process runs copbot's real endpoint (SQLite in a temp dir, the fake Slack Web API)
 and a bare Bolt AsyncApp on two loopback ports; this process sends signed slash commands
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import statistics
@@ -28,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 from tests.fakes.slack_signing import sign, slash_command_body  # noqa: E402
 
 SECRET = "bench-signing-secret"
+DATABASE_ENV = "COPBOT_BENCH_DATABASE_URL"
 MEMBERS = 25
 
 
@@ -47,7 +49,8 @@ async def _serve(directory: str) -> None:
 
     async with FakeSlackApi() as api:
         settings = Settings(
-            database_url=f"sqlite+aiosqlite:///{directory}/copbot.db",
+            database_url=os.environ.get(DATABASE_ENV)
+            or f"sqlite+aiosqlite:///{directory}/copbot.db",
             slack_bot_token=SecretStr("xoxb-bench"),
             slack_signing_secret=SecretStr(SECRET),
             slack_api_url=api.base_url,
@@ -91,6 +94,7 @@ async def _serve(directory: str) -> None:
                 await web.TCPSite(runner, "127.0.0.1", 0).start()
                 runners.append(runner)
                 ports[name] = runner.addresses[0][1]
+            gc.freeze()  # as `copbot serve` does once started
             print(json.dumps(ports), flush=True)
             try:
                 await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
@@ -163,6 +167,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument(
+        "--database-url",
+        help="an EMPTY database to run copbot on (default: a temporary SQLite file)",
+    )
     parser.add_argument("--serve", metavar="DIR", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -170,6 +178,8 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as directory:
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        if args.database_url:
+            env[DATABASE_ENV] = args.database_url
         for name in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_APP_TOKEN"):
             env.pop(name, None)
         server = subprocess.Popen(
