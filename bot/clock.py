@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
@@ -29,6 +29,4 @@ class FixedClock:
         return self.when
 
     def advance(self, **delta: float) -> None:
-        from datetime import timedelta
-
         self.when += timedelta(**delta)

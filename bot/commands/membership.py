@@ -46,6 +46,7 @@ class MembershipCommands:
                 usage="join",
                 example="join",
                 handler=self.join,
+                group="People",
                 needs_community=True,
             ),
             CommandSpec(
@@ -54,6 +55,7 @@ class MembershipCommands:
                 usage="leave [@successor]",
                 example="leave @dana",
                 handler=self.leave,
+                group="People",
                 needs_community=True,
             ),
             CommandSpec(
@@ -62,6 +64,7 @@ class MembershipCommands:
                 usage="members [steward|core|member|sponsor]",
                 example="members core",
                 handler=self.members,
+                group="People",
                 needs_community=True,
                 aliases=("directory",),
             ),
@@ -71,6 +74,7 @@ class MembershipCommands:
                 usage=ROLE_USAGE,
                 example="role @bob core",
                 handler=self.role,
+                group="People",
                 needs_community=True,
                 roles=frozenset({Role.STEWARD}),
             ),
@@ -80,6 +84,7 @@ class MembershipCommands:
                 usage="skills <comma-separated list>",
                 example="skills Python, forecasting, dbt",
                 handler=self.skills,
+                group="People",
                 needs_community=True,
                 aliases=("expertise",),
             ),
@@ -89,6 +94,7 @@ class MembershipCommands:
                 usage="who <topic>",
                 example="who forecasting",
                 handler=self.who,
+                group="People",
             ),
         ]
 

@@ -25,9 +25,6 @@ class CommandRegistry:
     def get(self, name: str) -> CommandSpec | None:
         return self._by_name.get(name.lower())
 
-    def __iter__(self) -> Iterable[CommandSpec]:  # type: ignore[override]
-        return iter(self._specs)
-
     @property
     def specs(self) -> tuple[CommandSpec, ...]:
         return tuple(self._specs)

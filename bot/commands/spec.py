@@ -43,4 +43,4 @@ class CommandSpec:
     scoped: bool = True
     roles: frozenset[Role] | None = None
     aliases: tuple[str, ...] = ()
-    group: str = "Community"
+    group: str = "Community"  # the heading `help` lists it under
