@@ -70,7 +70,7 @@ class MembershipCommands:
             ),
             CommandSpec(
                 name="role",
-                summary="Give a member a role (stewards only).",
+                summary="Give a member a role.",
                 usage=ROLE_USAGE,
                 example="role @bob core",
                 handler=self.role,
