@@ -51,9 +51,10 @@ def build_core(
     membership = MembershipService(database, clock)
     outbox = Outbox(database, clock)
     registry = CommandRegistry()
+    community_commands = CommunityCommands(communities, membership)
     for group in (
         HelpCommands(registry),
-        CommunityCommands(communities, membership),
+        community_commands,
         MembershipCommands(communities, membership),
     ):
         for spec in group.specs():
@@ -62,10 +63,10 @@ def build_core(
     router = Router(
         registry=registry,
         communities=communities,
-        membership=membership,
         ledger=ledger,
         outbox=outbox,
         home=HomeView(communities, membership),
+        forms=community_commands.forms(),
     )
     return Core(
         settings=settings,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from bot.commands.home import HomeView
 from bot.commands.registry import CommandRegistry
-from bot.commands.spec import Invocation
+from bot.commands.spec import FormHandler, Invocation
 from bot.errors import UserError
 from bot.events import (
     ButtonPressed,
@@ -23,9 +23,8 @@ from bot.events import (
 from bot.outbox import Outbox
 from bot.parsing import parse
 from bot.replies import Reply, Visibility
-from bot.services.communities import CharterChange, CommunityService
+from bot.services.communities import CommunityService
 from bot.services.ledger import EventLedger
-from bot.services.membership import MembershipService
 from storage.models import Role
 
 log = logging.getLogger(__name__)
@@ -46,17 +45,17 @@ class Router:
         *,
         registry: CommandRegistry,
         communities: CommunityService,
-        membership: MembershipService,
         ledger: EventLedger,
         outbox: Outbox,
         home: HomeView,
+        forms: Mapping[str, FormHandler],
     ) -> None:
         self.registry = registry
         self._communities = communities
-        self._membership = membership
         self._ledger = ledger
         self._outbox = outbox
         self._home = home
+        self._forms = dict(forms)
 
     async def handle(self, event: Event) -> list[Reply]:
         """Replies for the adapter to show where the event came from.
@@ -92,15 +91,8 @@ class Router:
                 return await self.run(event.origin, text)
             case ButtonPressed(action="command", value=value):
                 return await self.run(event.origin, value)
-            case FormSubmitted(form="setup", values=values):
-                change = CharterChange(
-                    name=values.get("name"),
-                    kind=values.get("kind") or None,
-                    domain=values.get("domain", ""),
-                    mission=values.get("mission", ""),
-                )
-                await self._communities.setup(event.origin, change)
-                return await self.run(event.origin, "about")
+            case FormSubmitted(form=form, values=values) if form in self._forms:
+                return _as_list(await self._forms[form](event.origin, values))
             case HomeOpened():
                 return [await self._home.for_user(event.origin)]
         return []
@@ -133,7 +125,11 @@ class Router:
         result = await spec.handler(
             Invocation(origin=origin, command=command, community=community, caller=caller)
         )
-        return [result] if isinstance(result, Reply) else list(result)
+        return _as_list(result)
+
+
+def _as_list(result: Reply | Sequence[Reply]) -> list[Reply]:
+    return [result] if isinstance(result, Reply) else list(result)
 
 
 def error_reply(error: UserError) -> Reply:

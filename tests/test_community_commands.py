@@ -166,3 +166,21 @@ async def test_everything_that_happens_is_logged_for_analytics(bot: ConsoleBot) 
     async with bot.core.database.session() as session:
         actions = [a.action for a in (await session.exec(select(Activity))).all()]
     assert actions == ["community.created", "member.joined", "member.skills", "member.role"]
+
+
+async def test_the_setup_form_announces_the_charter_like_the_command(core: Core) -> None:
+    from bot.events import FormSubmitted, Origin
+    from bot.replies import Visibility
+
+    origin = Origin(platform="slack", workspace="T1", channel="C1", user="U1", user_name="Ann")
+    values = {"name": "Platform", "kind": "guild", "domain": "", "mission": "Ship"}
+    [charter] = await core.router.handle(FormSubmitted(origin=origin, form="setup", values=values))
+    assert (charter.kind, charter.visibility) == ("charter", Visibility.CHANNEL)
+    assert charter.data["headline"] == "created"
+    assert charter.data["community"]["kind"] == "guild"
+    [refused] = await core.router.handle(
+        FormSubmitted(origin=origin, form="setup", values={**values, "kind": "club"})
+    )
+    assert refused.kind == "error" and "`kind` must be one of" in refused.data["message"]
+    unknown = FormSubmitted(origin=origin, form="nonsense", values={})
+    assert await core.router.handle(unknown) == []

@@ -181,8 +181,9 @@ async def test_submitting_the_setup_modal_creates_the_community(
     answer = await slack.interact(submission)
 
     assert answer.status == 200 and answer.text == ""
-    [charter] = await api.wait_for("chat.postEphemeral")
-    assert charter.args["channel"] == "C0001" and charter.args["user"] == "U0ALICE"
+    # Announced in the channel, as `/cop setup "..."` does.
+    [charter] = await api.wait_for("chat.postMessage")
+    assert charter.args["channel"] == "C0001"
     assert "&lt;!channel&gt; hi" in json.dumps(charter.args["blocks"])
     assert "<!channel>" not in json.dumps(charter.args)
     async with core.database.session() as session:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from bot.commands.reply_data import community_data, member_data
-from bot.commands.spec import CommandSpec, Invocation
+from bot.commands.spec import CommandSpec, FormHandler, Invocation
 from bot.errors import UserError
+from bot.events import Origin
 from bot.replies import Button, Form, Reply, Visibility
 from bot.services.communities import SETUP_USAGE, CharterChange, CommunityService
 from bot.services.membership import MembershipService
@@ -16,6 +19,9 @@ class CommunityCommands:
     def __init__(self, communities: CommunityService, membership: MembershipService) -> None:
         self._communities = communities
         self._membership = membership
+
+    def forms(self) -> dict[str, FormHandler]:
+        return {"setup": self.submit_setup}
 
     def specs(self) -> list[CommandSpec]:
         return [
@@ -81,6 +87,20 @@ class CommunityCommands:
             domain=command.options.get("domain"),
             mission=command.options.get("mission"),
         )
+        return await self._apply(origin, change)
+
+    async def submit_setup(self, origin: Origin, values: Mapping[str, str]) -> Reply:
+        """The setup form (a Slack modal, a Teams card): every field is submitted."""
+        change = CharterChange(
+            name=values.get("name"),
+            kind=values.get("kind") or None,
+            domain=values.get("domain", ""),
+            mission=values.get("mission", ""),
+        )
+        return await self._apply(origin, change)
+
+    async def _apply(self, origin: Origin, change: CharterChange) -> Reply:
+        """Set up or update the charter and announce it in the channel."""
         result = await self._communities.setup(origin, change)
         charter = await self._communities.charter(result.community)
         return Reply(
