@@ -18,6 +18,8 @@ from bot.clock import FixedClock
 from bot.settings import Settings
 from storage.database import Database
 from tests.console_bot import ConsoleBot
+from tests.fakes.slack_api import FakeSlackApi
+from tests.fakes.slack_workspace import SlackClientSide, slack_client_side
 
 POSTGRES_URL = os.environ.get(
     "COPBOT_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -107,6 +109,20 @@ async def core(settings: Settings, database: Database, clock: FixedClock) -> Asy
 @pytest.fixture
 def bot(core: Core) -> ConsoleBot:
     return ConsoleBot(core)
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeSlackApi]:
+    """A fake Slack Web API on 127.0.0.1."""
+    async with FakeSlackApi() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def slack(core: Core, api: FakeSlackApi) -> AsyncIterator[SlackClientSide]:
+    """copbot's real Slack endpoint over `core`, talking to `api`, with a signing client."""
+    async with slack_client_side(core, api) as client_side:
+        yield client_side
 
 
 @pytest.fixture(autouse=True)

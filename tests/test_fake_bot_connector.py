@@ -25,12 +25,9 @@ from botbuilder.schema import (
     ConversationReference,
 )
 from botbuilder.schema.teams import TeamInfo, TeamsChannelAccount
-from botframework.connector.auth import (
-    AppCredentials,
-    ServiceClientCredentialsFactory,
-)
 
 from tests.fakes.bot_connector import FakeBotConnector
+from tests.fakes.bot_credentials import TOKEN, StaticTokenFactory
 
 PAYLOADS = Path(__file__).parent / "payloads" / "teams"
 APP_ID = "9f1c2d3e-4b5a-4c6d-8e7f-1a2b3c4d5e6f"
@@ -314,32 +311,14 @@ async def test_injected_failure_reaches_the_bot_then_clears(
     assert len(connector.sent_activities()) == 1
 
 
-class _StaticTokenCredentials(AppCredentials):
-    def get_access_token(self, force_refresh: bool = False) -> str:
-        return "token-for-tests"
-
-
-class _StaticTokenFactory(ServiceClientCredentialsFactory):
-    """Stands in for Entra ID so a configured bot can sign its calls offline."""
-
-    async def is_valid_app_id(self, app_id: str) -> bool:
-        return app_id == APP_ID
-
-    async def is_authentication_disabled(self) -> bool:
-        return False
-
-    async def create_credentials(
-        self, app_id: str, oauth_scope: str, login_endpoint: str, validate_authority: bool
-    ) -> AppCredentials:
-        return _StaticTokenCredentials(app_id=app_id, oauth_scope=oauth_scope)
-
-
 async def test_with_credentials_the_bot_sends_a_bearer_token(
     connector: FakeBotConnector,
 ) -> None:
     config = SimpleNamespace(APP_ID=APP_ID, APP_PASSWORD="secret", APP_TYPE="MultiTenant")
     adapter = CloudAdapter(
-        ConfigurationBotFrameworkAuthentication(config, credentials_factory=_StaticTokenFactory())
+        ConfigurationBotFrameworkAuthentication(
+            config, credentials_factory=StaticTokenFactory(APP_ID)
+        )
     )
     reference = ConversationReference(
         channel_id="msteams",
@@ -355,7 +334,7 @@ async def test_with_credentials_the_bot_sends_a_bearer_token(
     await adapter.continue_conversation(reference, notify, APP_ID)
 
     [call] = connector.calls
-    assert call.authorization == "Bearer token-for-tests"
+    assert call.authorization == f"Bearer {TOKEN}"
 
 
 async def test_with_an_app_id_an_unsigned_request_is_refused(

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 from aiohttp import web
 from sqlmodel import select
 
@@ -14,23 +12,11 @@ from adapters.slack.app import SlackAdapter
 from bot.app import Core
 from storage.models import Community, Member
 from tests.fakes.slack_api import FakeSlackApi
-from tests.fakes.slack_workspace import Answer, SlackClientSide, slack_client_side, with_slack
+from tests.fakes.slack_workspace import Answer, SlackClientSide, with_slack
 
 SETUP = 'setup "Data Science" domain="ML" mission="Share reusable patterns"'
 BOB = {"user_id": "U0BOB", "user_name": "bob"}
 CAROL = {"user_id": "U0CAROL", "user_name": "carol"}
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeSlackApi]:
-    async with FakeSlackApi() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def slack(core: Core, api: FakeSlackApi) -> AsyncIterator[SlackClientSide]:
-    async with slack_client_side(core, api) as client_side:
-        yield client_side
 
 
 def shown(answer: Answer | dict[str, Any]) -> str:

@@ -3,27 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-
-import pytest
 
 from bot.app import Core
 from bot.clock import FixedClock
 from bot.replies import Destination, Reply, Visibility
 from tests.fakes.slack_api import FakeSlackApi
-from tests.fakes.slack_workspace import SlackClientSide, load_payload, slack_client_side
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeSlackApi]:
-    async with FakeSlackApi() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def slack(core: Core, api: FakeSlackApi) -> AsyncIterator[SlackClientSide]:
-    async with slack_client_side(core, api) as client_side:
-        yield client_side
+from tests.fakes.slack_workspace import SlackClientSide, load_payload
 
 
 def notice(number: int, **to: str) -> Reply:

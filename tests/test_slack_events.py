@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlmodel import select
@@ -14,18 +13,6 @@ from bot.app import Core
 from storage.models import Community, Member, ProcessedEvent
 from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.slack_workspace import SlackClientSide, load_payload, slack_client_side
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeSlackApi]:
-    async with FakeSlackApi() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def slack(core: Core, api: FakeSlackApi) -> AsyncIterator[SlackClientSide]:
-    async with slack_client_side(core, api) as client_side:
-        yield client_side
 
 
 async def processed(core: Core) -> list[str]:

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from botframework.connector.auth import AppCredentials, ServiceClientCredentialsFactory
 from sqlmodel import select
 
 from adapters.server import build_web_app
@@ -25,6 +24,7 @@ from bot.settings import Settings
 from storage.database import Database
 from storage.models import Community, ConversationReference, Member
 from tests.fakes.bot_connector import ConnectorCall, FakeBotConnector
+from tests.fakes.bot_credentials import TOKEN, StaticTokenFactory
 
 PAYLOADS = Path(__file__).parent / "payloads" / "teams"
 APP_ID = "9f1c2d3e-4b5a-4c6d-8e7f-1a2b3c4d5e6f"
@@ -441,26 +441,6 @@ async def test_tenants_never_see_each_other(teams: TeamsChat, core: Core) -> Non
     assert await core.outbox.pending_count() == 1
 
 
-class _StaticToken(AppCredentials):
-    def get_access_token(self, force_refresh: bool = False) -> str:
-        return "token-for-tests"
-
-
-class _StaticTokenFactory(ServiceClientCredentialsFactory):
-    """Stands in for Entra ID so a configured bot signs its calls offline."""
-
-    async def is_valid_app_id(self, app_id: str) -> bool:
-        return app_id == APP_ID
-
-    async def is_authentication_disabled(self) -> bool:
-        return False
-
-    async def create_credentials(
-        self, app_id: str, oauth_scope: str, login_endpoint: str, validate_authority: bool
-    ) -> AppCredentials:
-        return _StaticToken(app_id=app_id, oauth_scope=oauth_scope)
-
-
 def configured(database: Database) -> Settings:
     return Settings(database_url=database.url, teams_app_id=APP_ID, teams_app_password="secret")
 
@@ -494,7 +474,7 @@ async def test_with_credentials_posts_carry_a_bearer_token(
 ) -> None:
     core = build_core(configured(database), database=database, clock=clock)
     app = web.Application()
-    endpoint = mount_teams(app, core, credentials_factory=_StaticTokenFactory())
+    endpoint = mount_teams(app, core, credentials_factory=StaticTokenFactory(APP_ID))
     assert app[TEAMS_KEY] is endpoint
     store = ReferenceStore(database, clock)
     await store.save(
@@ -516,7 +496,7 @@ async def test_with_credentials_posts_carry_a_bearer_token(
     )
     assert await core.outbox.send(reply)
     [call] = connector.calls
-    assert call.authorization == "Bearer token-for-tests"
+    assert call.authorization == f"Bearer {TOKEN}"
     assert call.conversation_id == "a:bob"
 
 
