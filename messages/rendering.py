@@ -75,10 +75,6 @@ class Renderer:
         template = self._environment.get_template(f"{self.surface}/{kind}.json.j2")
         return json.loads(template.render(**escape_data(data, self._escape), **extra))
 
-    def has(self, kind: str, suffix: str = "json") -> bool:
-        folder = "text" if suffix == "txt" else self.surface
-        return (TEMPLATES / folder / f"{kind}.{suffix}.j2").is_file()
-
 
 def template_kinds(surface: str) -> list[str]:
     """Every message kind with a template for `surface`."""

@@ -36,6 +36,5 @@ class HomeView:
                 "user": {"id": origin.user, "name": origin.display_name},
                 "joined": joined,
                 "others": others,
-                "stewards_any": any(c["steward"] for c in joined),
             },
         )
