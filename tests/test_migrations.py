@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
@@ -39,11 +40,11 @@ async def test_migrations_go_down_to_nothing_and_up_again(database: Database) ->
         assert {"communities", "members", "activity"} <= await connection.run_sync(_tables)
 
 
-async def test_sqlite_runs_with_foreign_keys_and_wal(database: Database) -> None:
-    if database.backend != "sqlite":
-        return
-    async with database.engine.connect() as connection:
-        from sqlalchemy import text
-
-        assert (await connection.execute(text("PRAGMA foreign_keys"))).scalar() == 1
-        assert (await connection.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+async def test_sqlite_runs_with_foreign_keys_and_wal(tmp_path: Path) -> None:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'copbot.db'}")
+    try:
+        async with database.engine.connect() as connection:
+            assert (await connection.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+            assert (await connection.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+    finally:
+        await database.close()
