@@ -41,10 +41,10 @@ async def _serve(directory: str) -> None:
     from slack_bolt.async_app import AsyncApp
     from slack_sdk.web.async_client import AsyncWebClient
 
-    from adapters.server import build_web_app
     from bot.app import running_core
     from bot.events import CommandInvoked, Origin
     from bot.settings import Settings
+    from copbot.app import web_app as build_web_app
     from tests.fakes.slack_api import FakeSlackApi
 
     async with FakeSlackApi() as api:

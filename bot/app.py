@@ -1,8 +1,10 @@
-"""The composition root: builds copbot's core (storage, services, router) from settings."""
+"""The core's assembly: storage, services, registries and the router, from settings.
+
+The composition root (`copbot/app.py`) builds this first, then the scheduler, the adapters
+and the upkeep around it; tests build it alone with their own database and clock."""
 
 from __future__ import annotations
 
-import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -13,6 +15,7 @@ from bot.commands.help import HelpCommands
 from bot.commands.home import HomeView
 from bot.commands.membership import MembershipCommands
 from bot.commands.registry import CommandRegistry
+from bot.handlers import EventHandlers
 from bot.outbox import Outbox
 from bot.router import Router
 from bot.services.communities import CommunityService
@@ -29,8 +32,8 @@ class Core:
     settings: Settings
     database: Database
     clock: Clock
-    random: random.Random
     router: Router
+    handlers: EventHandlers
     outbox: Outbox
     ledger: EventLedger
     communities: CommunityService
@@ -42,7 +45,6 @@ def build_core(
     *,
     database: Database | None = None,
     clock: Clock | None = None,
-    rng: random.Random | None = None,
 ) -> Core:
     """Wire the core together; nothing is started or opened yet."""
     database = database or Database(settings.database_url)
@@ -51,6 +53,7 @@ def build_core(
     membership = MembershipService(database, clock)
     outbox = Outbox(database, clock)
     registry = CommandRegistry()
+    handlers = EventHandlers()
     community_commands = CommunityCommands(communities, membership)
     for group in (
         HelpCommands(registry),
@@ -59,21 +62,22 @@ def build_core(
     ):
         for spec in group.specs():
             registry.add(spec)
+    community_commands.register(handlers)
+    handlers.on_home(HomeView(communities, membership).for_user)
     ledger = EventLedger(database, clock)
     router = Router(
         registry=registry,
+        handlers=handlers,
         communities=communities,
         ledger=ledger,
         outbox=outbox,
-        home=HomeView(communities, membership),
-        forms=community_commands.forms(),
     )
     return Core(
         settings=settings,
         database=database,
         clock=clock,
-        random=rng or random.Random(),
         router=router,
+        handlers=handlers,
         outbox=outbox,
         ledger=ledger,
         communities=communities,
@@ -87,11 +91,10 @@ async def running_core(
     *,
     database: Database | None = None,
     clock: Clock | None = None,
-    rng: random.Random | None = None,
     upgrade: bool = True,
 ) -> AsyncIterator[Core]:
     """Build the core, bring the database schema up to date, and close it on exit."""
-    core = build_core(settings, database=database, clock=clock, rng=rng)
+    core = build_core(settings, database=database, clock=clock)
     try:
         if upgrade:
             await core.database.upgrade()

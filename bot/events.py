@@ -27,6 +27,19 @@ class Origin:
 
 
 @dataclass(frozen=True, kw_only=True)
+class MessageRef:
+    """A message copbot posted, as the platform knows it, so it can be edited or deleted:
+    Slack's channel and `ts`, Teams' conversation and activity id, the console's number."""
+
+    platform: str
+    workspace: str
+    channel: str
+    message_id: str
+    thread: str | None = None
+    enterprise: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class Event:
     """Anything that reaches the core; `event_id` (if any) lets the core drop redeliveries."""
 
@@ -50,19 +63,22 @@ class MessagePosted(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ReactionAdded(Event):
-    """A reaction on a message; `reaction` is the platform's name (`thumbsup`, `like`)."""
+class ReactionChanged(Event):
+    """A reaction on a message. `reaction` is neutral (`like`, `heart`, `laugh`,
+    `surprised`, `sad`, `angry`; any other emoji by its name); `message` is the one reacted to."""
 
-    message_id: str
+    message: MessageRef
     reaction: str
 
 
 @dataclass(frozen=True, kw_only=True)
-class ReactionRemoved(Event):
-    """A reaction taken back."""
+class ReactionAdded(ReactionChanged):
+    """A reaction added."""
 
-    message_id: str
-    reaction: str
+
+@dataclass(frozen=True, kw_only=True)
+class ReactionRemoved(ReactionChanged):
+    """A reaction taken back."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,7 +94,7 @@ class ButtonPressed(Event):
 
     action: str
     value: str = ""
-    message_id: str | None = None
+    message: MessageRef | None = None  # the message the button was on
 
 
 @dataclass(frozen=True, kw_only=True)

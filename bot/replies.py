@@ -7,6 +7,10 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from bot.events import MessageRef, Origin
+
+__all__ = ["Button", "Destination", "Form", "MessageRef", "Reply", "Visibility"]
+
 
 class Visibility(StrEnum):
     """Who sees a reply."""
@@ -28,13 +32,37 @@ class Button:
 
 @dataclass(frozen=True, kw_only=True)
 class Destination:
-    """Where a post goes when it is not simply an answer: a channel or a user's DMs."""
+    """Where a post goes when it is not simply an answer: a channel or a user's DMs.
+
+    `enterprise` is the Slack Enterprise Grid org, so a post finds its installation."""
 
     platform: str
     workspace: str
     channel: str | None = None
     user: str | None = None
     thread: str | None = None
+    enterprise: str | None = None
+
+    @classmethod
+    def channel_of(cls, origin: Origin) -> Destination:
+        """The conversation (and thread) an event came from."""
+        return cls(
+            platform=origin.platform,
+            workspace=origin.workspace,
+            enterprise=origin.enterprise,
+            channel=origin.channel,
+            thread=origin.thread,
+        )
+
+    @classmethod
+    def direct(cls, origin: Origin, user: str | None = None) -> Destination:
+        """The direct messages of `user` (default: whoever acted) in the origin's workspace."""
+        return cls(
+            platform=origin.platform,
+            workspace=origin.workspace,
+            enterprise=origin.enterprise,
+            user=user or origin.user,
+        )
 
 
 @dataclass(frozen=True, kw_only=True)

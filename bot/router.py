@@ -1,14 +1,17 @@
-"""The router: turns a neutral event into replies, checking roles and catching errors."""
+"""The router: the single seam every adapter calls, `await router.handle(event)`.
+
+It parses and runs commands (checking where and by whom) and hands every other kind of
+event to the handler registered for it. Dropping redeliveries and turning errors into
+replies are small wrappers around that dispatch."""
 
 from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable
 
-from bot.commands.home import HomeView
 from bot.commands.registry import CommandRegistry
-from bot.commands.spec import FormHandler, Invocation
+from bot.commands.spec import Invocation
 from bot.errors import UserError
 from bot.events import (
     ButtonPressed,
@@ -16,10 +19,13 @@ from bot.events import (
     Event,
     FormSubmitted,
     HomeOpened,
+    MemberJoined,
     MessagePosted,
     Origin,
+    ReactionChanged,
     describe,
 )
+from bot.handlers import EventHandlers, as_list
 from bot.outbox import Outbox
 from bot.parsing import parse
 from bot.replies import Reply, Visibility
@@ -30,68 +36,100 @@ from messages.commands import command_text
 
 log = logging.getLogger(__name__)
 
+Dispatch = Callable[[Event], Awaitable[list[Reply]]]
+
+
+def dropping_redeliveries(ledger: EventLedger, dispatch: Dispatch) -> Dispatch:
+    """`dispatch`, but an event whose id was seen before is dropped (platforms re-send)."""
+
+    async def first_time_only(event: Event) -> list[Reply]:
+        if event.event_id and not await ledger.first_time(event.origin.platform, event.event_id):
+            log.info("dropping redelivered event %s", event.event_id)
+            return []
+        return await dispatch(event)
+
+    return first_time_only
+
+
+def answering_errors(dispatch: Dispatch) -> Dispatch:
+    """`dispatch`, but a `UserError` becomes its reply and anything else an apology with an
+    error id that the log has too: an event never raises out of the core."""
+
+    async def answered(event: Event) -> list[Reply]:
+        try:
+            return await dispatch(event)
+        except UserError as error:
+            return [error_reply(error)]
+        except Exception:
+            error_id = secrets.token_hex(4)
+            log.exception("error %s handling %s", error_id, describe(event))
+            return [Reply(kind="oops", data={"error_id": error_id})]
+
+    return answered
+
 
 class Router:
-    """The single dispatch seam every adapter calls: `await router.handle(event)`."""
+    """Dispatches events through the command registry and the event handlers."""
 
     def __init__(
         self,
         *,
         registry: CommandRegistry,
+        handlers: EventHandlers,
         communities: CommunityService,
         ledger: EventLedger,
         outbox: Outbox,
-        home: HomeView,
-        forms: Mapping[str, FormHandler],
     ) -> None:
         self.registry = registry
+        self.handlers = handlers
         self._communities = communities
-        self._ledger = ledger
         self._outbox = outbox
-        self._home = home
-        self._forms = dict(forms)
+        self._handle = answering_errors(dropping_redeliveries(ledger, self._dispatch))
+        handlers.on_action("command", self._press_command)
 
     async def handle(self, event: Event) -> list[Reply]:
         """Replies for the adapter to show where the event came from.
 
         Replies addressed elsewhere (a DM to another user) go out through the outbox here.
         Never raises: a problem becomes a friendly reply."""
-        try:
-            if event.event_id and not await self._ledger.first_time(
-                event.origin.platform, event.event_id
-            ):
-                log.info("dropping redelivered event %s", event.event_id)
-                return []
-            replies = list(await self._dispatch(event))
-        except UserError as error:
-            replies = [error_reply(error)]
-        except Exception:
-            error_id = secrets.token_hex(4)
-            log.exception("error %s handling %s", error_id, describe(event))
-            replies = [Reply(kind="oops", data={"error_id": error_id})]
         answers = []
-        for reply in replies:
+        for reply in await self._handle(event):
             if reply.to is None:
                 answers.append(reply)
             else:
                 await self._outbox.send(reply)
         return answers
 
-    async def _dispatch(self, event: Event) -> Sequence[Reply]:
+    async def _dispatch(self, event: Event) -> list[Reply]:
+        handlers = self.handlers
         match event:
             case CommandInvoked(text=text):
                 return await self.run(event.origin, text)
             case MessagePosted(text=text) if event.origin.is_direct:
                 return await self.run(event.origin, text)
-            case ButtonPressed(action="command", value=value):
-                return await self.run(event.origin, value)
-            case FormSubmitted(form=form, values=values) if form in self._forms:
-                return _as_list(await self._forms[form](event.origin, values))
-            case HomeOpened():
-                return [await self._home.for_user(event.origin)]
+            case ButtonPressed(action=action):
+                if (on_action := handlers.action(action)) is None:
+                    log.info("ignoring unknown button action %r", action)
+                    return []
+                return as_list(await on_action(event))
+            case FormSubmitted(form=form, values=values):
+                if (on_form := handlers.form(form)) is None:
+                    log.info("ignoring unknown form %r", form)
+                    return []
+                return as_list(await on_form(event.origin, values))
+            case ReactionChanged():
+                return [r for on in handlers.reactions for r in as_list(await on(event))]
+            case MemberJoined():
+                return [r for on in handlers.joins for r in as_list(await on(event))]
+            case HomeOpened() if handlers.home is not None:
+                return [await handlers.home(event.origin)]
         return []
 
-    async def run(self, origin: Origin, text: str) -> Sequence[Reply]:
+    async def _press_command(self, event: ButtonPressed) -> list[Reply]:
+        """A button whose value is a command line runs it, as if typed."""
+        return await self.run(event.origin, event.value)
+
+    async def run(self, origin: Origin, text: str) -> list[Reply]:
         """Parse and run one command line as `origin.user`."""
         command = parse(text)
         spec = self.registry.get(command.verb)
@@ -113,11 +151,7 @@ class Router:
         result = await spec.handler(
             Invocation(origin=origin, command=command, community=community, caller=caller)
         )
-        return _as_list(result)
-
-
-def _as_list(result: Reply | Sequence[Reply]) -> list[Reply]:
-    return [result] if isinstance(result, Reply) else list(result)
+        return as_list(result)
 
 
 def error_reply(error: UserError) -> Reply:

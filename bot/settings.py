@@ -84,6 +84,15 @@ class SettingsError(Exception):
     """A setting has a value copbot cannot use; the message is one line for the operator."""
 
 
+def _env_name(field: str) -> str:
+    """The environment variable a settings field is read from (`timezone` -> COPBOT_TIMEZONE)."""
+    info = Settings.model_fields.get(field)
+    alias = info.validation_alias if info is not None else None
+    if isinstance(alias, AliasChoices) and alias.choices:
+        return str(alias.choices[0])
+    return field.upper()
+
+
 def load_settings(**overrides: object) -> Settings:
     """Read settings, turning pydantic's report into one clear line per bad value."""
     try:
@@ -91,6 +100,6 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
-            name = str(error["loc"][0]).upper() if error["loc"] else "setting"
+            name = _env_name(str(error["loc"][0])) if error["loc"] else "setting"
             problems.append(f"{name}: {error['msg'].removeprefix('Value error, ')}")
         raise SettingsError("bad configuration: " + "; ".join(problems)) from None

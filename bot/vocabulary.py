@@ -61,3 +61,9 @@ SKILL_LENGTH_MAX = 40
 def role_label(role: str) -> str:
     """`core` -> `core team`; an unknown value is shown as it is."""
     return ROLE_LABELS.get(role, role)
+
+
+# Reactions in the core's words: every platform has these (Teams names exactly these);
+# adapters map their own names onto them (Slack `+1` and `thumbsup` are `like`), and any
+# other emoji keeps its own name.
+REACTIONS = ("like", "heart", "laugh", "surprised", "sad", "angry")

@@ -142,7 +142,7 @@ def main() -> int:
     for name in ("TEAMS_APP_ID", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_CLIENT_ID"):
         env.pop(name, None)
     bot = start(
-        [sys.executable, "-m", "bot", "serve"],
+        [sys.executable, "-m", "copbot", "serve"],
         {**env, "PYTHONPATH": str(ROOT)},
         work / "copbot.log",
     )

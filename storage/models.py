@@ -120,18 +120,30 @@ class ProcessedEvent(SQLModel, table=True):
 
 
 class PendingPost(SQLModel, table=True):
-    """An outbound message that could not be delivered yet; retried later, never dropped."""
+    """An outbound post or edit that failed and is retried; it records how it ended.
+
+    `operation` is send, update or delete; `target` the message an edit is for. A process
+    claims a row (`claimed_until`) before it sends, so several processes send it once.
+    `outcome` is empty while it waits, then sent, gone (the message no longer exists) or
+    gave_up; `message_id` is what the platform called the message it posted."""
 
     __tablename__ = "pending_posts"
+    __table_args__ = (Index("ix_pending_posts_due", "outcome", "next_attempt_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=16)
     workspace: str = Field(max_length=128)
+    operation: str = Field(default="send", max_length=8)
     payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    target: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     attempts: int = Field(default=0)
     last_error: str = Field(default="", max_length=1000)
     created_at: datetime = _when(nullable=False)
     next_attempt_at: datetime = _when(nullable=False)
+    claimed_until: datetime | None = _when(nullable=True)
+    outcome: str = Field(default="", max_length=16)
+    message_id: str | None = Field(default=None, max_length=200)
+    finished_at: datetime | None = _when(nullable=True)
 
 
 class ConversationReference(SQLModel, table=True):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from adapters.console.adapter import ConsoleSession
+from adapters.console.adapter import ConsolePlatform, ConsoleSession
 from bot.app import Core
+from messages.rendering import Renderer
 
 
 class ConsoleBot:
@@ -13,6 +14,8 @@ class ConsoleBot:
         self.core = core
         self.lines: list[str] = []
         self._session = ConsoleSession(core, user="alice", channel="ds", write=self.lines.append)
+        # What the composition root does for `copbot chat`: the console's posts print here.
+        core.outbox.register(ConsolePlatform(self.lines.append, Renderer("text")))
 
     async def say(
         self, line: str, *, as_: str | None = None, channel: str | None = None, direct: bool = False

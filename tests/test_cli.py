@@ -34,7 +34,7 @@ def copbot(
     for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "TEAMS_APP_ID"):
         environment.pop(name, None)
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
+        [sys.executable, "-m", "copbot", *args],
         input=stdin,
         text=True,
         capture_output=True,

@@ -60,7 +60,7 @@ async def test_serve_answers_slack_and_teams_and_stops_cleanly(tmp_path: Path) -
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "bot",
+            "copbot",
             "serve",
             env=env,
             stdout=asyncio.subprocess.PIPE,

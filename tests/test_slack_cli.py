@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 from typer.testing import CliRunner
 
-from bot.cli import app
+from copbot.cli import app
 
 runner = CliRunner()
 

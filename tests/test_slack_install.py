@@ -8,11 +8,11 @@ from urllib.parse import parse_qs, urlencode
 
 import pytest
 
-from adapters.server import build_web_app
 from adapters.slack.app import SlackAdapter
 from bot.app import Core
 from bot.replies import Destination, Reply
 from bot.settings import SettingsError
+from copbot.app import web_app as build_web_app
 from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.slack_signing import slash_command_body
 from tests.fakes.slack_workspace import (

@@ -17,6 +17,7 @@ from bot.events import (
     HomeOpened,
     MemberJoined,
     MessagePosted,
+    MessageRef,
     Origin,
     ReactionAdded,
     ReactionRemoved,
@@ -88,8 +89,9 @@ def test_reactions(name: str, kind: type[ReactionAdded | ReactionRemoved]) -> No
     event = to_event(load_payload(name))
 
     assert isinstance(event, kind)
-    assert event.message_id == "1700000000.000100"
-    assert event.reaction == "thumbsup"
+    assert event.message.message_id == "1700000000.000100"
+    assert event.message.channel == "C0001"
+    assert event.reaction == "like"  # Slack's thumbsup, in the core's words
     assert (event.origin.channel, event.origin.user) == ("C0001", "U0BOB")
     assert event.event_id and event.event_id.startswith("Ev0REACT")
 
@@ -157,7 +159,12 @@ def test_a_button_press() -> None:
         ),
         action="join",
         value="join",
-        message_id="1700000000.000100",
+        message=MessageRef(
+            platform="slack",
+            workspace="T0001",
+            channel="C0001",
+            message_id="1700000000.000100",
+        ),
     )
 
 

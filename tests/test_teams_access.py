@@ -54,7 +54,7 @@ def copbot(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedPr
         environment.pop(name, None)
     environment["PYTHONPATH"] = str(ROOT)
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
+        [sys.executable, "-m", "copbot", *args],
         text=True,
         capture_output=True,
         env=environment,

@@ -13,7 +13,6 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlmodel import select
 
-from adapters.server import build_web_app
 from adapters.teams.references import ReferenceStore, conversation_key, user_key
 from adapters.teams.web import TEAMS_KEY, mount_teams
 from bot.app import Core, build_core
@@ -21,6 +20,7 @@ from bot.clock import FixedClock
 from bot.events import Event, MemberJoined, ReactionAdded, ReactionRemoved
 from bot.replies import Destination, Reply, Visibility
 from bot.settings import Settings
+from copbot.app import web_app as build_web_app
 from storage.database import Database
 from storage.models import Community, ConversationReference, Member
 from tests.fakes.bot_connector import ConnectorCall, FakeBotConnector
@@ -347,7 +347,7 @@ async def test_reactions_reach_the_core(teams: TeamsChat, seen: list[Event]) -> 
     await teams.post(teams.activity("message_reaction_added", reactionsAdded=[{"type": "heart"}]))
     await teams.post(teams.activity("message_reaction_removed"))
     assert [
-        (type(e), e.reaction, e.message_id)
+        (type(e), e.reaction, e.message.message_id)
         for e in seen
         if isinstance(e, ReactionAdded | ReactionRemoved)
     ] == [
@@ -475,6 +475,7 @@ async def test_with_credentials_posts_carry_a_bearer_token(
     core = build_core(configured(database), database=database, clock=clock)
     app = web.Application()
     endpoint = mount_teams(app, core, credentials_factory=StaticTokenFactory(APP_ID))
+    core.outbox.register(endpoint.platform)
     assert app[TEAMS_KEY] is endpoint
     store = ReferenceStore(database, clock)
     await store.save(

@@ -82,7 +82,12 @@ def test_card_button_data_becomes_button_pressed() -> None:
     value = {"action": "command", "value": "join"}
     [event] = translate.to_events(activity("action_submit", value=value))
     assert isinstance(event, ButtonPressed)
-    assert (event.action, event.value, event.message_id) == ("command", "join", "1700000000104")
+    assert event.message is not None
+    assert (event.action, event.value, event.message.message_id) == (
+        "command",
+        "join",
+        "1700000000104",
+    )
     assert event.origin.channel == CHANNEL
     [stored] = translate.to_events(activity("action_submit"))
     assert isinstance(stored, ButtonPressed) and stored.action == "join"
@@ -102,7 +107,7 @@ def test_reactions_added_and_removed(kind: str) -> None:
         activity("message_reaction_added", reactionsAdded=[{"type": kind}])
     )
     assert isinstance(added, ReactionAdded)
-    assert (added.reaction, added.message_id) == (kind, "1700000000106")
+    assert (added.reaction, added.message.message_id) == (kind, "1700000000106")
     [removed] = translate.to_events(
         activity("message_reaction_removed", reactionsRemoved=[{"type": kind}])
     )

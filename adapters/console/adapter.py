@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TextIO
 
 from adapters.console import translate
 from bot.app import Core
-from bot.replies import Reply, Visibility
+from bot.outbox import MessageGone
+from bot.replies import MessageRef, Reply, Visibility
 from messages.rendering import Renderer
 
 log = logging.getLogger(__name__)
@@ -23,7 +25,8 @@ COMMANDS_HELP = (
 
 
 class ConsolePlatform:
-    """The console's outbound side: posts the core makes on its own are printed."""
+    """The console's outbound side: posts the core makes on its own are printed, and so are
+    edits (the new version, marked as edited) and deletions."""
 
     platform = translate.PLATFORM
 
@@ -31,13 +34,41 @@ class ConsolePlatform:
         self._write = write
         self._renderer = renderer
         self._count = 0
+        self._posted: set[str] = set()
 
-    async def send(self, reply: Reply) -> str:
-        assert reply.to is not None
-        where = f"@{reply.to.user} (direct message)" if reply.to.user else f"#{reply.to.channel}"
-        self._write(f"[to {where}] {self._renderer.text(reply.kind, reply.data)}")
+    async def send(self, reply: Reply) -> MessageRef:
+        to = reply.to
+        assert to is not None
+        where = f"@{to.user} (direct message)" if to.user else f"#{to.channel}"
         self._count += 1
-        return f"console-{self._count}"
+        message_id = f"console-{self._count}"
+        self._posted.add(message_id)
+        self._write(f"[to {where}] {self._renderer.text(reply.kind, reply.data)}")
+        return MessageRef(
+            platform=self.platform,
+            workspace=to.workspace,
+            channel=to.channel or "@" + (to.user or ""),
+            message_id=message_id,
+            thread=to.thread,
+        )
+
+    async def update(self, ref: MessageRef, reply: Reply) -> None:
+        self._check(ref)
+        text = self._renderer.text(reply.kind, reply.data)
+        self._write(f"[edited in {_where(ref)}] {text}")
+
+    async def delete(self, ref: MessageRef) -> None:
+        self._check(ref)
+        self._posted.discard(ref.message_id)
+        self._write(f"[deleted a message in {_where(ref)}]")
+
+    def _check(self, ref: MessageRef) -> None:
+        if ref.message_id not in self._posted:
+            raise MessageGone(ref.message_id)
+
+
+def _where(ref: MessageRef) -> str:
+    return ref.channel if ref.channel.startswith("@") else f"#{ref.channel}"
 
 
 @dataclass
@@ -62,7 +93,6 @@ class ConsoleSession:
         self.state = ConsoleState(user=user, channel=channel)
         self._write = write
         self._renderer = Renderer("text")
-        core.outbox.register(ConsolePlatform(write, self._renderer))
 
     async def handle_line(self, line: str) -> bool:
         """Handle one input line; False when the user asked to quit."""
@@ -81,8 +111,12 @@ class ConsoleSession:
         match verb.lower():
             case "as" if argument:
                 self.state.user = argument
+            case "as":
+                self._write("Say who to act as: `:as NAME`.")
             case "in" if argument:
                 self.state.channel, self.state.direct = argument, False
+            case "in":
+                self._write("Say which channel: `:in CHANNEL`.")
             case "dm":
                 self.state.direct = True
             case "home":
@@ -105,31 +139,63 @@ class ConsoleSession:
                     self._write(f"  [{button.label}] type `{button.value}`")
 
 
-async def run_console(
-    core: Core, *, user: str, channel: str, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout
-) -> None:
-    """The REPL loop: a prompt on a terminal, plain line by line when piped; ends at EOF."""
-    interactive = stdin.isatty() and stdout.isatty()
+def writer(stdout: TextIO) -> Callable[[str], None]:
+    """Prints one message (and flushes, so a pipe sees it at once)."""
 
     def write(text: str) -> None:
         stdout.write(text + "\n")
         stdout.flush()
 
+    return write
+
+
+async def _lines(stdin: TextIO) -> AsyncIterator[str]:
+    """Lines from `stdin`, read by a daemon thread: Ctrl-C ends the program at once instead of
+    waiting for a blocked read (a worker of the loop's executor would be waited for)."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[str] = asyncio.Queue()
+
+    def read() -> None:
+        while True:
+            line = stdin.readline()
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, line)
+            except RuntimeError:  # the console has ended meanwhile
+                return
+            if not line:
+                return
+
+    threading.Thread(target=read, name="console-stdin", daemon=True).start()
+    while line := await queue.get():
+        yield line
+
+
+async def run_console(
+    core: Core, *, user: str, channel: str, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout
+) -> None:
+    """The REPL loop: a prompt on a terminal, plain line by line when piped; ends at EOF.
+
+    Posts the core makes on its own reach the console through the `ConsolePlatform` that the
+    composition root registers."""
+    interactive = stdin.isatty() and stdout.isatty()
+    write = writer(stdout)
     session = ConsoleSession(core, user=user, channel=channel, write=write)
     if interactive:
         write(f"copbot console: you are {user} in #{channel}. Type `help`, or:\n{COMMANDS_HELP}")
-    while True:
+
+    def prompt() -> None:
         if interactive:
             stdout.write(session.state.prompt)
             stdout.flush()
-        raw = await asyncio.to_thread(stdin.readline)
-        if not raw:
-            break
+
+    prompt()
+    async for raw in _lines(stdin):
         try:
             keep_going = await session.handle_line(raw)
         except Exception:  # the router never raises; this guards rendering and printing
             log.exception("console could not handle a line")
             write("Sorry, that line could not be handled.")
-            continue
+            keep_going = True
         if not keep_going:
             break
+        prompt()

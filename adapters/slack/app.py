@@ -81,7 +81,6 @@ class SlackAdapter:
         self.platform = SlackPlatform(
             base_url=settings.slack_api_url, token_for=token_for, renderer=renderer
         )
-        core.outbox.register(self.platform)
         self.listeners = SlackListeners(
             router=core.router,
             renderer=renderer,

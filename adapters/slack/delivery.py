@@ -9,7 +9,6 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.render import SlackRenderer, to_modal
-from adapters.slack.translate import PLATFORM
 from bot.events import Origin
 from bot.outbox import Outbox
 from bot.replies import Destination, Reply, Visibility
@@ -69,12 +68,12 @@ class Delivery:
             return
         message = self._renderer.to_message(reply)
         if reply.visibility is Visibility.DIRECT:
-            await self._outbox.send(reply.addressed(self._destination(origin, user=origin.user)))
+            await self._outbox.send(reply.addressed(Destination.direct(origin)))
         elif reply.visibility is Visibility.CHANNEL:
             if where.respond is not None and not origin.is_direct:
                 await where.respond(**message, response_type="in_channel", replace_original=False)
             else:
-                await self._outbox.send(reply.addressed(self._destination(origin)))
+                await self._outbox.send(reply.addressed(Destination.channel_of(origin)))
         elif origin.is_direct:
             await where.client.chat_postMessage(channel=origin.channel, **message)
         elif where.respond is not None:
@@ -86,16 +85,4 @@ class Delivery:
                 )
             except Exception as exc:  # e.g. not_in_channel: the person still gets the answer
                 log.info("ephemeral answer failed (%s), sending it as a DM", exc)
-                await self._outbox.send(
-                    reply.addressed(self._destination(origin, user=origin.user))
-                )
-
-    @staticmethod
-    def _destination(origin: Origin, *, user: str | None = None) -> Destination:
-        return Destination(
-            platform=PLATFORM,
-            workspace=origin.workspace,
-            channel=None if user else origin.channel,
-            user=user,
-            thread=None if user else origin.thread,
-        )
+                await self._outbox.send(reply.addressed(Destination.direct(origin)))

@@ -3,43 +3,42 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.render import SlackRenderer
 from adapters.slack.translate import PLATFORM
-from bot.replies import Reply
+from bot.outbox import MessageGone
+from bot.replies import MessageRef, Reply
 
 log = logging.getLogger(__name__)
 
-# Retries slack_sdk makes itself (429 honours Retry-After) before a post counts as failed
-# and the Outbox keeps it for later.
+# Retries slack_sdk makes itself on 429 (honouring Retry-After) before a post counts as
+# failed and the Outbox keeps it for later.
 RATE_LIMIT_RETRIES = 3
-SERVER_ERROR_RETRIES = 2
+# What Slack answers for an edit of a message (or in a channel) that no longer exists.
+GONE_ERRORS = frozenset(
+    {"message_not_found", "channel_not_found", "cant_update_message", "cant_delete_message"}
+)
 
 TokenLookup = Callable[[str, str | None], Awaitable[str | None]]
 
 
 def make_client(base_url: str, token: str | None = None) -> AsyncWebClient:
-    """A Web API client that waits out rate limits and retries server and connection errors.
+    """A Web API client that waits out rate limits (429) and retries nothing else.
 
-    Listing the handlers replaces slack_sdk's default, so the connection handler is listed too;
+    Slack removes no duplicate posts, and slack_sdk's default handler retries a request on a
+    dropped connection, which can post a message twice; the Outbox retries what failed.
     Bolt's per-request clients inherit these handlers and the base URL."""
     return AsyncWebClient(
         token=token,
         base_url=base_url,
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
-            AsyncServerErrorRetryHandler(max_retry_count=SERVER_ERROR_RETRIES),
-        ],
+        retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)],
     )
 
 
@@ -65,13 +64,13 @@ class SlackPlatform:
             client = self._clients[token] = make_client(self._base_url, token)
         return client
 
-    async def send(self, reply: Reply) -> str | None:
-        """Post `reply` to `reply.to`; returns the message's `ts`."""
+    async def send(self, reply: Reply) -> MessageRef | None:
+        """Post `reply` to `reply.to`; the posted message's channel and `ts`."""
         to = reply.to
         if to is None or not (to.channel or to.user):
             raise ValueError("a Slack post needs a channel or a user")
         try:
-            client = await self.client_for(to.workspace)
+            client = await self.client_for(to.workspace, to.enterprise)
             channel = to.channel
             if channel is None:
                 assert to.user is not None
@@ -89,4 +88,37 @@ class SlackPlatform:
                 exc,
             )
             raise
-        return str(posted.get("ts") or "") or None
+        ts = str(posted.get("ts") or "")
+        if not ts:
+            return None
+        return MessageRef(
+            platform=PLATFORM,
+            workspace=to.workspace,
+            enterprise=to.enterprise,
+            channel=str(posted.get("channel") or channel),
+            message_id=ts,
+            thread=to.thread,
+        )
+
+    async def update(self, ref: MessageRef, reply: Reply) -> None:
+        """`chat.update` of the message `ref` with `reply`."""
+        client = await self.client_for(ref.workspace, ref.enterprise)
+        message = self._renderer.to_message(reply)
+        with _gone_when_missing(ref):
+            await client.chat_update(channel=ref.channel, ts=ref.message_id, **message)
+
+    async def delete(self, ref: MessageRef) -> None:
+        """`chat.delete` of the message `ref`."""
+        client = await self.client_for(ref.workspace, ref.enterprise)
+        with _gone_when_missing(ref):
+            await client.chat_delete(channel=ref.channel, ts=ref.message_id)
+
+
+@contextmanager
+def _gone_when_missing(ref: MessageRef) -> Iterator[None]:
+    try:
+        yield
+    except SlackApiError as exc:
+        if exc.response.get("error") in GONE_ERRORS:
+            raise MessageGone(str(ref)) from exc
+        raise

@@ -15,6 +15,7 @@ from bot.events import (
     HomeOpened,
     MemberJoined,
     MessagePosted,
+    MessageRef,
     Origin,
     ReactionAdded,
     ReactionRemoved,
@@ -26,8 +27,29 @@ CHANNEL_BLOCK_PREFIX = "in:"
 # Slack's slash-command `channel_name` for conversations that have no real name.
 _NAMELESS_CHANNELS = frozenset({"directmessage", "privategroup"})
 _MARKUP = re.compile(r"<([^<>]*)>")
+# Slack's names for the reactions the core knows by a neutral name (bot/vocabulary.py).
+_NEUTRAL_REACTIONS = {
+    "+1": "like",
+    "thumbsup": "like",
+    "heart": "heart",
+    "laughing": "laugh",
+    "joy": "laugh",
+    "open_mouth": "surprised",
+    "astonished": "surprised",
+    "cry": "sad",
+    "disappointed": "sad",
+    "angry": "angry",
+    "rage": "angry",
+}
 
 Payload = Mapping[str, Any]
+
+
+def neutral_reaction(name: str) -> str:
+    """Slack's emoji name as the core's reaction name: `+1`, `thumbsup` and
+    `+1::skin-tone-3` are `like`; emoji with no neutral name keep their own."""
+    base = name.split("::", 1)[0]
+    return _NEUTRAL_REACTIONS.get(base, base)
 
 
 def _markup_to_text(match: re.Match[str]) -> str:
@@ -125,11 +147,18 @@ def to_event(body: Payload) -> Event | None:
             if item.get("type") != "message":
                 return None
             made = ReactionAdded if kind == "reaction_added" else ReactionRemoved
+            channel = str(item.get("channel", ""))
             return made(
-                origin=origin(str(item.get("channel", "")), user),
+                origin=origin(channel, user),
                 event_id=event_id,
-                message_id=str(item.get("ts", "")),
-                reaction=str(event.get("reaction", "")),
+                message=MessageRef(
+                    platform=PLATFORM,
+                    workspace=workspace,
+                    enterprise=enterprise,
+                    channel=channel,
+                    message_id=str(item.get("ts", "")),
+                ),
+                reaction=neutral_reaction(str(event.get("reaction", ""))),
             )
         case "app_home_opened" if event.get("tab", "home") == "home":
             return HomeOpened(
@@ -174,6 +203,7 @@ def to_interaction_event(payload: Payload) -> Event | None:
                 channel, channel_name = block_id.removeprefix(CHANNEL_BLOCK_PREFIX), None
             elif not channel:
                 channel = str((payload.get("view") or {}).get("id", ""))
+            message_ts = container.get("message_ts")
             return ButtonPressed(
                 origin=Origin(
                     platform=PLATFORM,
@@ -187,7 +217,16 @@ def to_interaction_event(payload: Payload) -> Event | None:
                 ),
                 action=str(action.get("action_id", "")).split(":", 1)[0],
                 value=str(action.get("value") or ""),
-                message_id=container.get("message_ts"),
+                message=MessageRef(
+                    platform=PLATFORM,
+                    workspace=workspace,
+                    enterprise=enterprise,
+                    channel=channel,
+                    message_id=str(message_ts),
+                    thread=container.get("thread_ts") or None,
+                )
+                if message_ts and channel
+                else None,
             )
         case "view_submission":
             view = payload.get("view") or {}

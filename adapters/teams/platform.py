@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from http import HTTPStatus
 from typing import Any
 
 from botbuilder.core import TurnContext
@@ -17,7 +19,8 @@ from botbuilder.schema import (
 from adapters.teams import translate
 from adapters.teams.references import ReferenceStore, conversation_key, user_key
 from adapters.teams.render import CardRenderer
-from bot.replies import Reply
+from bot.outbox import MessageGone
+from bot.replies import MessageRef, Reply
 
 log = logging.getLogger(__name__)
 
@@ -57,23 +60,74 @@ class TeamsPlatform:
         self._renderer = renderer
         self._app_id = app_id
 
-    async def send(self, reply: Reply) -> str | None:
+    async def send(self, reply: Reply) -> MessageRef | None:
         """Post `reply` to `reply.to`; raises when it cannot, so the outbox keeps it."""
         to = reply.to
         if to is None:
             raise ValueError("a Teams post needs a destination")
         if to.user:
             reference = await self.personal_chat(to.workspace, to.user)
+            channel = reference.conversation.id
         elif to.channel:
-            stored = await self._references.get(to.workspace, conversation_key(to.channel))
-            if stored is None:
-                raise LookupError(f"no Teams conversation {to.channel} known in {to.workspace}")
-            reference = reference_from(stored)
-            if to.thread:
-                reference.conversation.id = f"{to.channel}{translate.THREAD_MARKER}{to.thread}"
+            reference = await self._channel_reference(to.workspace, to.channel, to.thread)
+            channel = to.channel
         else:
             raise ValueError("a Teams post needs a channel or a user")
-        return await self.post(reference, self._renderer.to_activity(reply))
+        activity_id = await self.post(reference, self._renderer.to_activity(reply))
+        if not activity_id:
+            return None
+        return MessageRef(
+            platform=translate.PLATFORM,
+            workspace=to.workspace,
+            channel=channel,
+            message_id=activity_id,
+            thread=None if to.user else to.thread,
+        )
+
+    async def update(self, ref: MessageRef, reply: Reply) -> None:
+        """Replace the card of activity `ref` (`PUT .../activities/{id}`)."""
+        activity = self._renderer.to_activity(reply)
+        activity.id = ref.message_id
+
+        async def edit(turn_context: TurnContext) -> None:
+            await turn_context.update_activity(activity)
+
+        await self._in_conversation_of(ref, edit)
+
+    async def delete(self, ref: MessageRef) -> None:
+        """Delete activity `ref` (`DELETE .../activities/{id}`)."""
+
+        async def remove(turn_context: TurnContext) -> None:
+            await turn_context.delete_activity(ref.message_id)
+
+        await self._in_conversation_of(ref, remove)
+
+    async def _in_conversation_of(
+        self, ref: MessageRef, callback: Callable[[TurnContext], Awaitable[None]]
+    ) -> None:
+        reference = await self._channel_reference(ref.workspace, ref.channel, ref.thread)
+        try:
+            await self._adapter.continue_conversation(reference, callback, self._app_id)
+        except Exception as exc:
+            if getattr(getattr(exc, "response", None), "status_code", None) == HTTPStatus.NOT_FOUND:
+                raise MessageGone(str(ref)) from exc
+            raise
+
+    async def _channel_reference(
+        self, workspace: str, channel: str, thread: str | None
+    ) -> ConversationReference:
+        """A reference into `channel` (a team channel, group chat or personal chat), from the
+        one stored for it or, for a chat copbot created, from any of the tenant's."""
+        stored = await self._references.get(workspace, conversation_key(channel))
+        if stored is None:
+            stored = await self._references.latest(workspace)
+        if stored is None:
+            raise LookupError(f"no Teams conversation {channel} known in {workspace}")
+        reference = reference_from(stored)
+        reference.conversation.id = channel
+        if thread:
+            reference.conversation.id = f"{channel}{translate.THREAD_MARKER}{thread}"
+        return reference
 
     async def post(self, reference: ConversationReference, activity: Activity) -> str | None:
         """Send one activity into the referenced conversation, outside any turn."""

@@ -95,16 +95,3 @@ class ReferenceStore:
                 return False
             await session.delete(row)
         return True
-
-    async def keys(self, workspace: str) -> dict[str, str]:
-        """Every stored key of a tenant with its kind."""
-        async with self._database.session() as session:
-            rows = (
-                await session.exec(
-                    select(ConversationReference).where(
-                        ConversationReference.platform == PLATFORM,
-                        ConversationReference.workspace == workspace,
-                    )
-                )
-            ).all()
-        return {row.key: row.kind for row in rows}

@@ -16,6 +16,7 @@ from bot.events import (
     FormSubmitted,
     MemberJoined,
     MessagePosted,
+    MessageRef,
     Origin,
     ReactionAdded,
     ReactionRemoved,
@@ -149,7 +150,7 @@ def _submitted(activity: Activity) -> Event | None:
             event_id=event_id(activity),
             action=str(value["action"]),
             value=_text_value(value.get("value")),
-            message_id=activity.reply_to_id,
+            message=message_ref(where, activity.reply_to_id),
         )
     return None
 
@@ -172,14 +173,16 @@ def to_message_event(activity: Activity) -> Event | None:
 def to_reaction_events(activity: Activity) -> list[Event]:
     """Reactions on one of the bot's messages (`like`, `heart`, `laugh`, …)."""
     where = origin(activity)
-    message_id = str(activity.reply_to_id or "")
+    message = message_ref(where, activity.reply_to_id)
+    if message is None:
+        return []
     events: list[Event] = []
     for index, reaction in enumerate(activity.reactions_added or []):
         events.append(
             ReactionAdded(
                 origin=where,
                 event_id=_nth(activity, "added", index),
-                message_id=message_id,
+                message=message,
                 reaction=str(reaction.type),
             )
         )
@@ -188,11 +191,24 @@ def to_reaction_events(activity: Activity) -> list[Event]:
             ReactionRemoved(
                 origin=where,
                 event_id=_nth(activity, "removed", index),
-                message_id=message_id,
+                message=message,
                 reaction=str(reaction.type),
             )
         )
     return events
+
+
+def message_ref(where: Origin, activity_id: str | None) -> MessageRef | None:
+    """The bot's message an activity refers to (`replyToId`), in the conversation it came from."""
+    if not activity_id:
+        return None
+    return MessageRef(
+        platform=PLATFORM,
+        workspace=where.workspace,
+        channel=where.channel,
+        message_id=str(activity_id),
+        thread=where.thread,
+    )
 
 
 def _nth(activity: Activity, what: str, index: int) -> str | None:

@@ -95,7 +95,7 @@ class TurnHandler(Bot):
         if origin.is_direct or reply.visibility is Visibility.CHANNEL:
             await self._reply_here(context, origin, reply)
             return
-        to_user = _user(origin)
+        to_user = Destination.direct(origin)
         if reply.visibility is Visibility.DIRECT or await self._references.get(
             origin.workspace, user_key(origin.user)
         ):
@@ -118,21 +118,10 @@ class TurnHandler(Bot):
             # The Connector did not take the answer; post it later rather than lose it.
             log.warning("answer in %s failed, handing it to the outbox: %s", origin.channel, exc)
             where = (
-                _user(origin)
-                if origin.is_direct
-                else Destination(
-                    platform=origin.platform,
-                    workspace=origin.workspace,
-                    channel=origin.channel,
-                    thread=origin.thread,
-                )
+                Destination.direct(origin) if origin.is_direct else Destination.channel_of(origin)
             )
             await self._core.outbox.send(reply.addressed(where))
 
 
 def _bot_id(activity: Activity) -> str | None:
     return getattr(activity.recipient, "id", None)
-
-
-def _user(origin: Origin) -> Destination:
-    return Destination(platform=origin.platform, workspace=origin.workspace, user=origin.user)

@@ -74,7 +74,7 @@ def bot_authentication(
 def build_teams(
     core: Core, *, credentials_factory: ServiceClientCredentialsFactory | None = None
 ) -> TeamsEndpoint:
-    """The Teams adapter over `core`; its platform is registered on the outbox."""
+    """The Teams adapter over `core` (the composition root registers its platform)."""
     access = teams_access(core.settings)
     if access is TeamsAccess.UNAUTHENTICATED:
         log.warning(
@@ -86,7 +86,6 @@ def build_teams(
     references = ReferenceStore(core.database, core.clock)
     renderer = CardRenderer()
     platform = TeamsPlatform(adapter, references, renderer, app_id=core.settings.teams_app_id or "")
-    core.outbox.register(platform)
     return TeamsEndpoint(adapter, TurnHandler(core, platform, references, renderer), platform)
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bot.commands.reply_data import community_data, member_data
-from bot.commands.spec import CommandSpec, FormHandler, Invocation
+from bot.commands.spec import CommandSpec, Invocation
 from bot.errors import UserError
 from bot.events import Origin
+from bot.handlers import EventHandlers
 from bot.replies import Button, Form, Reply, Visibility
 from bot.services.communities import CharterChange, CommunityService
 from bot.services.membership import MembershipService
@@ -20,8 +21,8 @@ class CommunityCommands:
         self._communities = communities
         self._membership = membership
 
-    def forms(self) -> dict[str, FormHandler]:
-        return {"setup": self.submit_setup}
+    def register(self, handlers: EventHandlers) -> None:
+        handlers.on_form("setup", self.submit_setup)
 
     def specs(self) -> list[CommandSpec]:
         return [

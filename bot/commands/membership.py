@@ -178,5 +178,5 @@ class MembershipCommands:
                 "by": user_data(origin.user, origin.display_name),
             },
             visibility=Visibility.DIRECT,
-            to=Destination(platform=origin.platform, workspace=origin.workspace, user=user_id),
+            to=Destination.direct(origin, user=user_id),
         )

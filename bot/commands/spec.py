@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from bot.events import Origin
@@ -28,8 +28,6 @@ class Invocation:
 
 
 Handler = Callable[[Invocation], Awaitable[Reply | Sequence[Reply]]]
-# A submitted form: who submitted it where, and field name to value.
-FormHandler = Callable[[Origin, Mapping[str, str]], Awaitable[Reply | Sequence[Reply]]]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -322,8 +322,10 @@ class FakeSlackApi:
         channel, ts = str(args.get("channel", "")), str(args.get("ts", ""))
         if not channel or not ts:
             return {"ok": False, "error": "message_not_found"}
-        message = self._message(args, ts)
         stored = self._messages[channel]
+        if not any(m["ts"] == ts for m in stored):
+            return {"ok": False, "error": "message_not_found"}
+        message = self._message(args, ts)
         stored[:] = [message if m["ts"] == ts else m for m in stored]
         return {
             "ok": True,
@@ -336,6 +338,8 @@ class FakeSlackApi:
     def _chat_delete(self, args: dict[str, Any]) -> Body:
         channel, ts = str(args.get("channel", "")), str(args.get("ts", ""))
         if not channel or not ts:
+            return {"ok": False, "error": "message_not_found"}
+        if not any(m["ts"] == ts for m in self._messages[channel]):
             return {"ok": False, "error": "message_not_found"}
         self._messages[channel] = [m for m in self._messages[channel] if m["ts"] != ts]
         return {"ok": True, "channel": channel, "ts": ts}

@@ -13,9 +13,9 @@ import aiohttp
 from aiohttp import web
 from pydantic import SecretStr
 
-from adapters.server import build_web_app
 from bot.app import Core
 from bot.settings import Settings
+from copbot.app import web_app as build_web_app
 from tests.fakes.loopback import start_on_loopback
 from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.slack_signing import (

@@ -5,15 +5,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
-from bot.app import running_core
-from bot.demo import DEMO_CHANNEL, seed_demo
+from adapters.console.adapter import run_console, writer
 from bot.settings import Settings, SettingsError, load_settings
+from copbot.app import running, serve_forever
+from copbot.demo import DEMO_CHANNEL, seed_demo
+from storage.database import Database
 
 app = typer.Typer(
     help="copbot: keeps Communities of Practice alive in Slack and Teams.",
@@ -61,7 +66,7 @@ def run() -> None:
         _serve(settings)
         return
     err.print(CONNECT_HINT, highlight=False)
-    asyncio.run(_chat(settings, user="you", channel="general"))
+    _run(_chat(settings, user="you", channel="general"), settings)
 
 
 @app.command()
@@ -71,13 +76,31 @@ def serve() -> None:
 
 
 def _serve(settings: Settings) -> None:
-    from adapters.server import serve_forever
+    _run(serve_forever(settings), settings)
 
+
+def _run(work: Coroutine[Any, Any, None], settings: Settings) -> None:
+    """Run `work`; what stops it at start (a refused setting, a database that cannot be
+    reached) is one line on stderr and exit 2, not a traceback."""
     try:
-        asyncio.run(serve_forever(settings))
+        asyncio.run(work)
+    except KeyboardInterrupt:
+        pass
     except SettingsError as exc:  # an adapter refused to start, e.g. Teams without auth
         err.print(f"[red]copbot:[/red] {exc}", highlight=False)
         raise typer.Exit(2) from None
+    except (OSError, SQLAlchemyError) as exc:
+        reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:300]
+        err.print(
+            f"[red]copbot:[/red] cannot use the database {_safe_url(settings.database_url)}: "
+            f"{reason}",
+            highlight=False,
+        )
+        raise typer.Exit(2) from None
+
+
+def _safe_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
 
 
 @app.command()
@@ -87,14 +110,14 @@ def chat(
     database: DatabaseOption = None,
 ) -> None:
     """Talk to copbot in the terminal (reads lines from stdin when piped)."""
-    asyncio.run(_chat(_settings(database), user=as_, channel=channel.lstrip("#")))
+    settings = _settings(database)
+    _run(_chat(settings, user=as_, channel=channel.lstrip("#")), settings)
 
 
 async def _chat(settings: Settings, *, user: str, channel: str) -> None:
-    from adapters.console.adapter import run_console
-
-    async with running_core(settings) as core:
-        await run_console(core, user=user, channel=channel)
+    write = writer(sys.stdout)
+    async with running(settings, console=write) as copbot:
+        await run_console(copbot.core, user=user, channel=channel)
 
 
 @app.command()
@@ -103,12 +126,12 @@ def demo(database: DatabaseOption = None) -> None:
     settings = _settings(database)
 
     async def _seed() -> None:
-        async with running_core(settings) as core:
-            result = await seed_demo(core)
+        async with running(settings) as copbot:
+            result = await seed_demo(copbot.core)
         for problem in result.problems:
             err.print(f"[yellow]demo:[/yellow] {problem}", highlight=False)
 
-    asyncio.run(_seed())
+    _run(_seed(), settings)
     Console().print(
         f"Seeded the Data Science CoP in #{DEMO_CHANNEL} with a dozen members. Try:\n"
         f"  copbot chat --as alice --channel {DEMO_CHANNEL}\n"
@@ -123,10 +146,13 @@ def db_upgrade(database: DatabaseOption = None) -> None:
     settings = _settings(database)
 
     async def _upgrade() -> None:
-        async with running_core(settings):
-            pass
+        database = Database(settings.database_url)
+        try:
+            await database.upgrade()
+        finally:
+            await database.close()
 
-    asyncio.run(_upgrade())
+    _run(_upgrade(), settings)
     Console().print("database is up to date", highlight=False)
 
 
