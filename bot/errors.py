@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 
 class UserError(Exception):
-    """Something the user can fix; `kind`/`data` pick the friendly message shown to them."""
+    """Something the user can fix.
+
+    `kind` names the sentence (a macro in `messages/templates/errors/`), `data` fills it in;
+    `usage` names the command whose usage to show, `field` the form field the error is about.
+    The core never writes the sentence itself: each surface renders it from the template."""
 
     def __init__(
-        self,
-        message: str,
-        *,
-        usage: str | None = None,
-        kind: str = "error",
-        data: Mapping[str, Any] | None = None,
+        self, kind: str, *, usage: str | None = None, field: str | None = None, **data: Any
     ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.usage = usage
+        super().__init__(kind)
         self.kind = kind
-        self.data = dict(data or {})
+        self.usage = usage
+        self.field = field
+        self.data = data
+
+    def __repr__(self) -> str:
+        return (
+            f"UserError({self.kind!r}, usage={self.usage!r}, field={self.field!r}, {self.data!r})"
+        )

@@ -84,7 +84,7 @@ def _tokens(line: str) -> list[_Token]:
             current.text += char
         i += 1
     if in_quote:
-        raise UserError('A quote is not closed: put a `"` at the end of the quoted text.')
+        raise UserError("quote_not_closed")
     if current is not None:
         tokens.append(current)
     return tokens
@@ -94,7 +94,7 @@ def parse(text: str) -> ParsedCommand:
     """Parse one command line; raises `UserError` with a friendly reason when it cannot."""
     line = text.translate(_SMART_QUOTES).strip()
     if len(line) > MAX_LENGTH:
-        raise UserError(f"That command is too long (over {MAX_LENGTH} characters).")
+        raise UserError("command_too_long", limit=MAX_LENGTH)
     if line.lower() == PREFIX or line.lower().startswith(PREFIX + " "):
         line = line[len(PREFIX) :].strip()
     tokens = _tokens(line)
@@ -102,7 +102,7 @@ def parse(text: str) -> ParsedCommand:
         return ParsedCommand(verb="help")
     head, *tail = tokens
     if head.user is not None or head.quoted:
-        raise UserError("A command starts with a word, like `help` or `join`.")
+        raise UserError("command_starts_with_word")
     args: list[Arg] = []
     options: dict[str, str] = {}
     for token in tail:

@@ -25,16 +25,10 @@ from bot.parsing import parse
 from bot.replies import Reply, Visibility
 from bot.services.communities import CommunityService
 from bot.services.ledger import EventLedger
-from storage.models import Role
+from bot.vocabulary import ROLE_PLURALS, ROLES
+from messages.commands import command_text
 
 log = logging.getLogger(__name__)
-
-ROLE_NAMES = {
-    Role.STEWARD: "stewards",
-    Role.CORE: "the core team",
-    Role.MEMBER: "members",
-    Role.SPONSOR: "sponsors",
-}
 
 
 class Router:
@@ -104,24 +98,18 @@ class Router:
         if spec is None:
             suggestion = self.registry.suggest(command.verb)
             raise UserError(
-                f"I don't know the command `{command.verb}`.",
-                usage="help",
-                data={"suggestion": suggestion},
+                "unknown_command", usage="help", verb=command.verb, suggestion=suggestion
             )
         community, caller = (
             await self._communities.where_and_who(origin) if spec.scoped else (None, None)
         )
         if spec.needs_community and community is None:
             if origin.is_direct:
-                raise UserError(f"Run `{spec.name}` in a community's channel.", usage=spec.usage)
-            raise UserError(
-                "This channel has no community yet. Start one with "
-                '`setup "Name"` and you become its steward.',
-                usage=spec.usage,
-            )
+                raise UserError("run_in_channel", usage=spec.name, command=spec.name)
+            raise UserError("no_community_here", usage=spec.name)
         if spec.roles is not None and (caller is None or caller.role not in spec.roles):
-            allowed = " or ".join(ROLE_NAMES[r] for r in sorted(spec.roles))
-            raise UserError(f"Only {allowed} can use `{spec.name}`.")
+            allowed = [ROLE_PLURALS[r] for r in ROLES if r in spec.roles]
+            raise UserError("role_required", roles=allowed, command=spec.name)
         result = await spec.handler(
             Invocation(origin=origin, command=command, community=community, caller=caller)
         )
@@ -133,5 +121,7 @@ def _as_list(result: Reply | Sequence[Reply]) -> list[Reply]:
 
 
 def error_reply(error: UserError) -> Reply:
-    data = {"message": error.message, "usage": error.usage, "suggestion": None, **error.data}
-    return Reply(kind=error.kind, data=data, visibility=Visibility.USER)
+    """The reply showing `error`: its sentence, and the usage of the command it names."""
+    usage = command_text(error.usage).usage if error.usage else None
+    data = {"error": error.kind, "details": error.data, "usage": usage, "field": error.field}
+    return Reply(kind="error", data=data, visibility=Visibility.USER)

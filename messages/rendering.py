@@ -17,6 +17,19 @@ def plain_mention(user: Mapping[str, Any]) -> str:
     return "@" + str(user.get("name") or user.get("id"))
 
 
+def backtick_code(text: str) -> str:
+    """An inline command or code fragment in text and Slack mrkdwn."""
+    return f"`{text}`"
+
+
+def word_list(items: list[Any], last: str = "and") -> str:
+    """`["a", "b", "c"]` -> `a, b and c` (or `a, b or c` with `last="or"`)."""
+    words = [str(item) for item in items]
+    if len(words) < 2:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} {last} {words[-1]}"
+
+
 def make_environment() -> Environment:
     """A fresh environment over `messages/templates` (strict: a missing value is an error)."""
     environment = Environment(
@@ -26,8 +39,11 @@ def make_environment() -> Environment:
         lstrip_blocks=True,
         autoescape=False,
         keep_trailing_newline=False,
+        auto_reload=False,  # templates ship with the package: compile each one once
+        cache_size=-1,
     )
     environment.policies["json.dumps_kwargs"] = {"ensure_ascii": False}
+    environment.filters["words"] = word_list
     return environment
 
 
@@ -57,6 +73,8 @@ class Renderer:
         *,
         escape: Callable[[str], str] = _identity,
         mention: Callable[[Mapping[str, Any]], str] = plain_mention,
+        code: Callable[[str], str] = backtick_code,
+        command: Callable[[str], str] = backtick_code,
         environment: Environment | None = None,
     ) -> None:
         if surface not in SURFACES:
@@ -65,6 +83,35 @@ class Renderer:
         self._escape = escape
         self._environment = environment or make_environment()
         self._environment.filters["mention"] = mention
+        self._environment.filters["code"] = code
+        self._environment.filters["command"] = command
+        self._environment.globals["sentence"] = self.sentence
+        self._sentences: dict[str, Callable[[Mapping[str, Any]], str]] | None = None
+
+    def sentence(self, kind: str, data: Mapping[str, Any]) -> str:
+        """The error sentence `kind` (a macro in `templates/errors/`) filled with `data`,
+        which is already escaped for this surface."""
+        # The kind travels in the reply's data, so the surface's escaping reached it too
+        # (Teams escapes `_`); kinds are identifiers, so dropping the escapes restores it.
+        macro = self._error_sentences().get(kind.replace("\\", ""))
+        if macro is None:
+            raise KeyError(f"no error sentence {kind!r} in messages/templates/errors/")
+        return str(macro(data)).strip()
+
+    def sentence_kinds(self) -> set[str]:
+        return set(self._error_sentences())
+
+    def _error_sentences(self) -> dict[str, Callable[[Mapping[str, Any]], str]]:
+        if self._sentences is None:
+            self._sentences = {}
+            for path in sorted((TEMPLATES / "errors").glob("*.j2")):
+                module = self._environment.get_template(f"errors/{path.name}").module
+                for name, macro in vars(module).items():
+                    if callable(macro):
+                        if name in self._sentences:
+                            raise ValueError(f"error sentence {name!r} is defined twice")
+                        self._sentences[name] = macro
+        return self._sentences
 
     def text(self, kind: str, data: Mapping[str, Any]) -> str:
         template = self._environment.get_template(f"text/{kind}.txt.j2")
@@ -74,6 +121,11 @@ class Renderer:
         """Parsed JSON from the surface's template; `extra` values are passed unescaped."""
         template = self._environment.get_template(f"{self.surface}/{kind}.json.j2")
         return json.loads(template.render(**escape_data(data, self._escape), **extra))
+
+
+def error_kinds() -> list[str]:
+    """Every error kind that has a sentence in `templates/errors/`."""
+    return sorted(Renderer("text").sentence_kinds())
 
 
 def template_kinds(surface: str) -> list[str]:

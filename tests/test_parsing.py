@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from bot.errors import UserError
 from bot.events import UserRef
 from bot.parsing import parse
+from messages.rendering import Renderer
 
 
 def test_quoted_arguments_and_options() -> None:
@@ -47,18 +48,32 @@ def test_apostrophes_are_plain_text() -> None:
     assert parse("who don't").args == ("don't",)
 
 
-@pytest.mark.parametrize("text", ['setup "unclosed', "<@U1> join", "x" * 5000])
-def test_bad_input_is_a_user_error(text: str) -> None:
-    with pytest.raises(UserError):
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ('setup "unclosed', "quote_not_closed"),
+        ("<@U1> join", "command_starts_with_word"),
+        ('"join"', "command_starts_with_word"),
+        ("x" * 5000, "command_too_long"),
+    ],
+)
+def test_bad_input_is_a_user_error_of_its_kind(text: str, kind: str) -> None:
+    with pytest.raises(UserError) as caught:
         parse(text)
+    assert caught.value.kind == kind
+
+
+def test_verbs_are_case_insensitive() -> None:
+    assert parse("JOIN").verb == parse("Join").verb == "join"
+
+
+SENTENCES = Renderer("text")
 
 
 @settings(max_examples=500, deadline=None)
 @given(st.text(max_size=300))
-def test_any_input_parses_or_is_a_user_error(text: str) -> None:
+def test_any_input_parses_or_is_an_error_the_user_can_read(text: str) -> None:
     try:
-        command = parse(text)
+        parse(text)
     except UserError as error:
-        assert error.message
-    else:
-        assert command.verb == command.verb.lower()
+        assert SENTENCES.sentence(error.kind, error.data)

@@ -65,7 +65,7 @@ async def test_the_spine_commands_work_as_in_the_console(
     assert "*Data Science* (cop) in <#C0001>: 2 members" in shown(listing)
 
     refused = await slack.command("role <@U0ALICE|alice> member", **BOB)
-    assert "Only stewards can use `role`" in shown(refused)
+    assert "Only stewards can use `/cop role`" in shown(refused)
     promoted = await slack.command("role <@U0BOB|bob> core")
     assert "<@U0BOB> is now *core* of *Data Science* (was member)" in shown(promoted)
     [dm] = await api.wait_for("chat.postMessage")

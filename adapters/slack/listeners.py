@@ -19,6 +19,7 @@ from adapters.slack.render import SlackRenderer
 from bot.events import HomeOpened, MemberJoined, Origin
 from bot.replies import Reply, Visibility
 from bot.router import Router
+from bot.vocabulary import SETUP_FIELDS
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,6 @@ COMMAND = "/cop"
 # for the whole round trip, and the answer still has to travel back.
 ACK_DEADLINE_SECONDS = 2.0
 WORKING_ON_IT = "Working on it…"
-FORM_FIELDS = ("name", "kind", "domain", "mission")
 
 Work = asyncio.Task[list[Reply]]
 
@@ -175,11 +175,13 @@ class SlackListeners:
         work, replies = await self._start(self._router.handle(event))
         if replies and replies[0].kind in ("error", "oops"):
             error = replies[0]
-            field = str(error.data.get("field") or "name")
+            # A modal shows an error under the field it is about; one about the whole
+            # form goes under the first field.
+            field = str(error.data.get("field") or SETUP_FIELDS[0])
             message = self._renderer.plain(error)
             await ack(
                 response_action="errors",
-                errors={field if field in FORM_FIELDS else "name": message[:150]},
+                errors={field if field in SETUP_FIELDS else SETUP_FIELDS[0]: message[:150]},
             )
             self._follow_up(work, 1, where)
             return

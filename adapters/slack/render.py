@@ -6,8 +6,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from bot.commands.reply_data import KIND_LABELS
 from bot.replies import Button, Form, Reply
+from bot.vocabulary import FIELD_LABELS, FIELD_LIMITS, KIND_LABELS
 from messages.rendering import Renderer
 
 MAX_BLOCKS = 50  # Slack's limit for a message (100 for a view; we keep to 50 everywhere)
@@ -15,7 +15,6 @@ MAX_TEXT = 3000  # Slack's limit for a section's text
 MAX_FALLBACK = 3000  # notification text: long enough to read, short enough to show
 MAX_BUTTONS = 25  # Slack's limit for the elements of one actions block
 FORM_TITLES = {"setup": "Set up a community"}
-FIELD_LIMITS = {"name": 80, "domain": 300, "mission": 1000}
 
 Blocks = list[dict[str, Any]]
 
@@ -27,6 +26,11 @@ def mrkdwn_escape(text: str) -> str:
 
 def slack_mention(user: Mapping[str, Any]) -> str:
     return f"<@{user['id']}>"
+
+
+def slash_command(text: str) -> str:
+    """A command as a person types it in Slack."""
+    return f"`/cop {text}`"
 
 
 def _truncate(text: str, limit: int) -> str:
@@ -52,8 +56,12 @@ class SlackRenderer:
     """Renders neutral replies for Slack; user text is escaped for mrkdwn first."""
 
     def __init__(self) -> None:
-        self._renderer = Renderer("slack", escape=mrkdwn_escape, mention=slack_mention)
-        self._text = Renderer("text", escape=mrkdwn_escape, mention=slack_mention)
+        self._renderer = Renderer(
+            "slack", escape=mrkdwn_escape, mention=slack_mention, command=slash_command
+        )
+        self._text = Renderer(
+            "text", escape=mrkdwn_escape, mention=slack_mention, command=slash_command
+        )
         self._plain = Renderer("text")
 
     def plain(self, reply: Reply) -> str:
@@ -97,7 +105,7 @@ def to_actions(buttons: tuple[Button, ...]) -> dict[str, Any]:
 
 
 def _text_input(
-    name: str, label: str, value: str, *, optional: bool, multiline: bool = False
+    name: str, value: str, *, optional: bool, multiline: bool = False
 ) -> dict[str, Any]:
     element: dict[str, Any] = {
         "type": "plain_text_input",
@@ -111,7 +119,7 @@ def _text_input(
         "type": "input",
         "block_id": name,
         "optional": optional,
-        "label": {"type": "plain_text", "text": label},
+        "label": {"type": "plain_text", "text": FIELD_LABELS[name]},
         "element": element,
     }
 
@@ -144,16 +152,14 @@ def to_modal(form: Form, *, channel: str, channel_name: str | None = None) -> di
         "submit": {"type": "plain_text", "text": "Save" if existing else "Create"},
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": [
-            _text_input("name", "Name", values.get("name", ""), optional=False),
+            _text_input("name", values.get("name", ""), optional=False),
             {
                 "type": "input",
                 "block_id": "kind",
-                "label": {"type": "plain_text", "text": "Kind"},
+                "label": {"type": "plain_text", "text": FIELD_LABELS["kind"]},
                 "element": select,
             },
-            _text_input("domain", "Domain", values.get("domain", ""), optional=True),
-            _text_input(
-                "mission", "Mission", values.get("mission", ""), optional=True, multiline=True
-            ),
+            _text_input("domain", values.get("domain", ""), optional=True),
+            _text_input("mission", values.get("mission", ""), optional=True, multiline=True),
         ],
     }

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from messages.commands import command_texts
+
 MANIFEST_VERSION = "1.22"
 SCHEMA_URL = (
     f"https://developer.microsoft.com/json-schemas/teams/v{MANIFEST_VERSION}/"
@@ -22,17 +24,6 @@ SCHEMA_URL = (
 PROJECT_URL = "https://github.com/copbot/copbot"
 ACCENT_COLOR = "#1F7A8C"
 SCOPES = ("personal", "team", "groupChat")
-COMMANDS = (
-    ("help", "Show what copbot can do and how to ask"),
-    ("setup", "Set up copbot for this team or chat"),
-    ("about", "About copbot and the community here"),
-    ("join", "Join a community of practice"),
-    ("leave", "Leave a community of practice"),
-    ("members", "List the members of a community"),
-    ("who", "Find who knows about a skill"),
-    ("skills", "Show or set your skills"),
-    ("communities", "List the communities you can join"),
-)
 COLOR_ICON_SIZE = 192
 OUTLINE_ICON_SIZE = 32
 
@@ -54,7 +45,12 @@ def app_manifest(
         raise ValueError(f"Teams needs the app version as MAJOR.MINOR.PATCH, got {version!r}")
     if not 0 < len(name) <= 30:
         raise ValueError(f"Teams needs a short app name of 1 to 30 characters, got {name!r}")
-    commands = [{"title": title, "description": text} for title, text in COMMANDS]
+    # Teams shows a command's description in a menu, 128 characters at most.
+    commands = [
+        {"title": text.name, "description": text.summary[:128]}
+        for text in command_texts().values()
+        if text.teams
+    ]
     return {
         "$schema": SCHEMA_URL,
         "manifestVersion": MANIFEST_VERSION,

@@ -34,6 +34,11 @@ def bold_mention(user: Mapping[str, Any]) -> str:
     return "**" + str(user.get("name") or user.get("id")) + "**"
 
 
+def bold(text: str) -> str:
+    """A command or code fragment in a card: TextBlock markdown has no inline code."""
+    return f"**{text}**"
+
+
 @dataclass(frozen=True, kw_only=True)
 class Addressee:
     """The person a reply in a shared thread is meant for; the card mentions them."""
@@ -63,7 +68,9 @@ class CardRenderer:
     """Renders `Reply` values through `messages/templates/teams/` (cards) and `text/` (summary)."""
 
     def __init__(self) -> None:
-        self._cards = Renderer("teams", escape=escape_markdown, mention=bold_mention)
+        self._cards = Renderer(
+            "teams", escape=escape_markdown, mention=bold_mention, code=bold, command=bold
+        )
         self._text = Renderer("text")
 
     def summary(self, reply: Reply) -> str:

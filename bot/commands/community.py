@@ -9,10 +9,10 @@ from bot.commands.spec import CommandSpec, FormHandler, Invocation
 from bot.errors import UserError
 from bot.events import Origin
 from bot.replies import Button, Form, Reply, Visibility
-from bot.services.communities import SETUP_USAGE, CharterChange, CommunityService
+from bot.services.communities import CharterChange, CommunityService
 from bot.services.membership import MembershipService
-
-SETUP_FIELDS = ("name", "kind", "domain", "mission")
+from bot.vocabulary import SETUP_FIELDS
+from messages.commands import command_text
 
 
 class CommunityCommands:
@@ -27,26 +27,16 @@ class CommunityCommands:
         return [
             CommandSpec(
                 name="setup",
-                summary="Bind this channel to a community (you become its steward).",
-                usage=SETUP_USAGE,
-                example='setup "Data Science" domain="Machine learning" '
-                'mission="Share reusable patterns"',
                 handler=self.setup,
                 aliases=("charter",),
             ),
             CommandSpec(
                 name="about",
-                summary="Show this community's charter.",
-                usage="about",
-                example="about",
                 handler=self.about,
                 needs_community=True,
             ),
             CommandSpec(
                 name="communities",
-                summary="List every community in this workspace.",
-                usage="communities",
-                example="communities",
                 handler=self.communities,
                 scoped=False,
             ),
@@ -55,12 +45,10 @@ class CommunityCommands:
     async def setup(self, inv: Invocation) -> Reply:
         command, origin = inv.command, inv.origin
         if origin.is_direct:
-            raise UserError(
-                "Run `setup` in the channel the community will live in.", usage=SETUP_USAGE
-            )
+            raise UserError("run_in_channel", usage="setup", command="setup")
         unknown = sorted(set(command.options) - set(SETUP_FIELDS))
         if unknown:
-            raise UserError(f"`setup` has no option `{unknown[0]}`.", usage=SETUP_USAGE)
+            raise UserError("option_unknown", usage="setup", command="setup", option=unknown[0])
         if not command.args and not command.options:
             current = inv.community
             values = (
@@ -75,11 +63,11 @@ class CommunityCommands:
             )
             return Reply(
                 kind="setup_form",
-                data={"values": values, "usage": SETUP_USAGE},
+                data={"values": values, "usage": command_text("setup").usage},
                 form=Form(name="setup", values=values),
             )
         if command.users or len(command.words) > 1:
-            raise UserError("Put a name with spaces in quotes.", usage=SETUP_USAGE)
+            raise UserError("name_needs_quotes", usage="setup")
         name = command.words[0] if command.words else command.options.get("name")
         change = CharterChange(
             name=name,

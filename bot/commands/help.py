@@ -8,17 +8,19 @@ from bot.commands.registry import CommandRegistry
 from bot.commands.spec import CommandSpec, Invocation
 from bot.errors import UserError
 from bot.replies import Reply
+from bot.vocabulary import ROLE_PLURALS, ROLES
 
 
 def command_data(spec: CommandSpec) -> dict[str, Any]:
+    text = spec.text
     return {
         "name": spec.name,
-        "summary": spec.summary,
-        "usage": spec.usage,
-        "example": spec.example,
+        "summary": text.summary,
+        "usage": text.usage,
+        "example": text.example,
         "aliases": list(spec.aliases),
-        "roles": sorted(spec.roles) if spec.roles else [],
-        "group": spec.group,
+        "roles": [ROLE_PLURALS[r] for r in ROLES if spec.roles and r in spec.roles],
+        "group": text.group,
     }
 
 
@@ -30,9 +32,6 @@ class HelpCommands:
         return [
             CommandSpec(
                 name="help",
-                summary="List commands, or explain one.",
-                usage="help [command]",
-                example="help setup",
                 handler=self.help,
                 aliases=("?",),
                 scoped=False,
@@ -46,14 +45,12 @@ class HelpCommands:
             if spec is None:
                 suggestion = self._registry.suggest(words[0])
                 raise UserError(
-                    f"There is no command `{words[0]}`.",
-                    usage="help [command]",
-                    data={"suggestion": suggestion},
+                    "no_such_command", usage="help", name=words[0], suggestion=suggestion
                 )
             return Reply(kind="help_command", data={"command": command_data(spec)})
         groups: dict[str, list[dict[str, Any]]] = {}
         for spec in self._registry.specs:
-            groups.setdefault(spec.group, []).append(command_data(spec))
+            groups.setdefault(spec.text.group, []).append(command_data(spec))
         return Reply(
             kind="help",
             data={

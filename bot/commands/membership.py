@@ -10,26 +10,15 @@ from bot.errors import UserError
 from bot.replies import Destination, Reply, Visibility
 from bot.services.communities import CommunityService
 from bot.services.membership import MembershipService, split_skills
+from bot.vocabulary import ROLE_WORDS, ROLES
 from storage.models import Role
-
-ROLE_USAGE = "role @user steward|core|member|sponsor"
-ROLE_WORDS = {
-    "steward": Role.STEWARD,
-    "stewards": Role.STEWARD,
-    "core": Role.CORE,
-    "member": Role.MEMBER,
-    "members": Role.MEMBER,
-    "sponsor": Role.SPONSOR,
-    "sponsors": Role.SPONSOR,
-}
 
 
 def parse_role(word: str, usage: str) -> Role:
+    """The role a word names; `usage` is the command to show when it names none."""
     role = ROLE_WORDS.get(word.lower())
     if role is None:
-        raise UserError(
-            f"`{word}` is not a role; roles are steward, core, member and sponsor.", usage=usage
-        )
+        raise UserError("role_unknown", usage=usage, word=word, roles=[str(r) for r in ROLES])
     return role
 
 
@@ -42,59 +31,35 @@ class MembershipCommands:
         return [
             CommandSpec(
                 name="join",
-                summary="Join this channel's community.",
-                usage="join",
-                example="join",
                 handler=self.join,
-                group="People",
                 needs_community=True,
             ),
             CommandSpec(
                 name="leave",
-                summary="Leave this community (the last steward names who takes over).",
-                usage="leave [@successor]",
-                example="leave @dana",
                 handler=self.leave,
-                group="People",
                 needs_community=True,
             ),
             CommandSpec(
                 name="members",
-                summary="The member directory, with roles and expertise.",
-                usage="members [steward|core|member|sponsor]",
-                example="members core",
                 handler=self.members,
-                group="People",
                 needs_community=True,
                 aliases=("directory",),
             ),
             CommandSpec(
                 name="role",
-                summary="Give a member a role.",
-                usage=ROLE_USAGE,
-                example="role @bob core",
                 handler=self.role,
-                group="People",
                 needs_community=True,
                 roles=frozenset({Role.STEWARD}),
             ),
             CommandSpec(
                 name="skills",
-                summary="Say what you know, so others can find you.",
-                usage="skills <comma-separated list>",
-                example="skills Python, forecasting, dbt",
                 handler=self.skills,
-                group="People",
                 needs_community=True,
                 aliases=("expertise",),
             ),
             CommandSpec(
                 name="who",
-                summary="Find members who know about a topic.",
-                usage="who <topic>",
-                example="who forecasting",
                 handler=self.who,
-                group="People",
             ),
         ]
 
@@ -116,7 +81,7 @@ class MembershipCommands:
         community = inv.require_community()
         users = inv.command.users
         if len(users) > 1 or inv.command.words:
-            raise UserError("Name at most one person to take over.", usage="leave [@successor]")
+            raise UserError("one_successor", usage="leave")
         successor = await self._membership.leave(community, inv.origin, users[0] if users else None)
         replies = [
             Reply(
@@ -136,10 +101,8 @@ class MembershipCommands:
     async def members(self, inv: Invocation) -> Reply:
         words = inv.command.words
         if len(words) > 1 or inv.command.users:
-            raise UserError(
-                "Give at most one role to filter by.", usage="members [steward|core|member|sponsor]"
-            )
-        role = parse_role(words[0], "members [steward|core|member|sponsor]") if words else None
+            raise UserError("one_role_filter", usage="members")
+        role = parse_role(words[0], "members") if words else None
         listings = await self._membership.directory(inv.require_community(), role)
         return Reply(
             kind="members",
@@ -154,8 +117,8 @@ class MembershipCommands:
         community = inv.require_community()
         users, words = inv.command.users, inv.command.words
         if len(users) != 1 or len(words) != 1:
-            raise UserError("Name one person and one role.", usage=ROLE_USAGE)
-        role = parse_role(words[0], ROLE_USAGE)
+            raise UserError("one_person_one_role", usage="role")
+        role = parse_role(words[0], "role")
         change = await self._membership.set_role(community, inv.origin, users[0], role)
         data = community_data(community)
         return [
@@ -175,9 +138,7 @@ class MembershipCommands:
     async def skills(self, inv: Invocation) -> Reply:
         text = " ".join(inv.command.words).strip()
         if not text:
-            raise UserError(
-                "List what you know, separated by commas.", usage="skills <comma-separated list>"
-            )
+            raise UserError("skills_missing", usage="skills")
         saved = await self._membership.set_skills(
             inv.require_community(), inv.origin, split_skills(text)
         )
@@ -189,7 +150,7 @@ class MembershipCommands:
     async def who(self, inv: Invocation) -> Reply:
         topic = inv.command.rest.strip()
         if not topic:
-            raise UserError("Say which topic to look for.", usage="who <topic>")
+            raise UserError("topic_missing", usage="who")
         if inv.community is not None:
             scope = [inv.community]
         else:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.services.membership import Listing
+from bot.vocabulary import KIND_LABELS, role_label
 from storage.models import Community, Member
-
-KIND_LABELS = {"cop": "Community of Practice", "guild": "Guild", "erg": "Employee Resource Group"}
 
 
 def user_data(user_id: str, name: str) -> dict[str, str]:
@@ -18,6 +17,7 @@ def member_data(member: Member, skills: tuple[str, ...] = ()) -> dict[str, Any]:
     return {
         **user_data(member.user_id, member.display_name),
         "role": member.role,
+        "role_label": role_label(member.role),
         "skills": list(skills),
     }
 
@@ -26,6 +26,7 @@ def listing_data(listing: Listing) -> dict[str, Any]:
     return {
         **user_data(listing.user_id, listing.display_name),
         "role": listing.role,
+        "role_label": role_label(listing.role),
         "skills": list(listing.skills),
     }
 

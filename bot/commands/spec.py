@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from bot.events import Origin
 from bot.parsing import ParsedCommand
 from bot.replies import Reply
+from messages.commands import CommandText, command_text
 from storage.models import Community, Member, Role
 
 
@@ -33,16 +34,22 @@ FormHandler = Callable[[Origin, Mapping[str, str]], Awaitable[Reply | Sequence[R
 
 @dataclass(frozen=True, kw_only=True)
 class CommandSpec:
-    """A command in the registry. `roles` limits who may run it (None: anyone)."""
+    """A command in the registry. `roles` limits who may run it (None: anyone).
+
+    Its words (summary, usage, example, heading) live in `messages/commands.yml`."""
 
     name: str
-    summary: str
-    usage: str
-    example: str
     handler: Handler
     needs_community: bool = False
     # False for commands that never look at the channel's community (saves a query).
     scoped: bool = True
     roles: frozenset[Role] | None = None
     aliases: tuple[str, ...] = ()
-    group: str = "Community"  # the heading `help` lists it under
+
+    @property
+    def text(self) -> CommandText:
+        return command_text(self.name)
+
+    @property
+    def usage(self) -> str:
+        return self.text.usage

@@ -13,13 +13,9 @@ from bot.clock import Clock
 from bot.errors import UserError
 from bot.events import Origin
 from bot.services.activity import record
+from bot.vocabulary import FIELD_LABELS, FIELD_LIMITS, KINDS
 from storage.database import Database
 from storage.models import Community, CommunityKind, Member, Role, Workspace
-
-NAME_MAX = 80
-DOMAIN_MAX = 300
-MISSION_MAX = 1000
-SETUP_USAGE = 'setup "<name>" [kind=cop|guild|erg] [domain="..."] [mission="..."]'
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,18 +45,24 @@ class CharterChange:
     def validated(self) -> CharterChange:
         name = " ".join(self.name.split()) if self.name is not None else None
         if name is not None and not name:
-            raise UserError("A community needs a name.", usage=SETUP_USAGE)
-        if name is not None and len(name) > NAME_MAX:
-            raise UserError(f"That name is too long (at most {NAME_MAX} characters).")
+            raise UserError("name_missing", usage="setup", field="name")
         kind = self.kind.strip().lower() if self.kind is not None else None
-        if kind is not None and kind not in set(CommunityKind):
+        if kind is not None and kind not in KINDS:
             raise UserError(
-                f"`kind` must be one of cop, guild or erg, not `{self.kind}`.", usage=SETUP_USAGE
+                "kind_unknown",
+                usage="setup",
+                field="kind",
+                value=self.kind,
+                kinds=[str(k) for k in KINDS],
             )
-        if self.domain is not None and len(self.domain) > DOMAIN_MAX:
-            raise UserError(f"The domain is too long (at most {DOMAIN_MAX} characters).")
-        if self.mission is not None and len(self.mission) > MISSION_MAX:
-            raise UserError(f"The mission is too long (at most {MISSION_MAX} characters).")
+        for field, value in (("name", name), ("domain", self.domain), ("mission", self.mission)):
+            if value is not None and len(value) > FIELD_LIMITS[field]:
+                raise UserError(
+                    "field_too_long",
+                    field=field,
+                    label=FIELD_LABELS[field],
+                    limit=FIELD_LIMITS[field],
+                )
         return CharterChange(
             name=name,
             kind=kind,
@@ -151,7 +153,7 @@ class CommunityService:
                 await self._check_name_free(session, workspace.id, change.name, existing)
             if existing is None:
                 if change.name is None:
-                    raise UserError("A new community needs a name.", usage=SETUP_USAGE)
+                    raise UserError("name_missing", usage="setup", field="name")
                 community = Community(
                     workspace_id=workspace.id,
                     name=change.name,
@@ -231,8 +233,9 @@ class CommunityService:
         )
         clash = (await session.exec(query)).first()
         if clash is not None and (current is None or clash.id != current.id):
-            where = f" in {clash.channel_name}" if clash.channel_name else ""
-            raise UserError(f"There is already a community called “{clash.name}”{where}.")
+            raise UserError(
+                "name_taken", field="name", name=clash.name, channel_name=clash.channel_name
+            )
 
     async def _require_steward(
         self, session: AsyncSession, community: Community, origin: Origin
@@ -244,7 +247,4 @@ class CommunityService:
         )
         member = (await session.exec(query)).first()
         if member is None or member.role != Role.STEWARD:
-            raise UserError(
-                f"This channel already belongs to “{community.name}”. "
-                "Only its stewards can change the charter."
-            )
+            raise UserError("charter_not_yours", name=community.name)

@@ -12,11 +12,9 @@ from bot.clock import Clock
 from bot.errors import UserError
 from bot.events import Origin, UserRef
 from bot.services.activity import record
+from bot.vocabulary import ROLE_LABELS, ROLES, SKILL_LENGTH_MAX, SKILLS_MAX
 from storage.database import Database
 from storage.models import Community, Expertise, Member, Role
-
-SKILLS_MAX = 20
-SKILL_LENGTH_MAX = 40
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,14 +55,10 @@ def split_skills(text: str) -> list[str]:
         if not label:
             continue
         if len(label) > SKILL_LENGTH_MAX:
-            raise UserError(
-                f"“{label[:20]}…” is too long for a skill (at most {SKILL_LENGTH_MAX} characters)."
-            )
+            raise UserError("skill_too_long", skill=label[:20], limit=SKILL_LENGTH_MAX)
         seen.setdefault(label.casefold(), label)
     if len(seen) > SKILLS_MAX:
-        raise UserError(
-            f"That is more than {SKILLS_MAX} skills; keep the ones you'd be asked about."
-        )
+        raise UserError("too_many_skills", limit=SKILLS_MAX)
     return list(seen.values())
 
 
@@ -80,7 +74,7 @@ class MembershipService:
         async with self._database.session() as session:
             member = await self._any(session, community, origin.user)
             if member is not None and member.active:
-                raise UserError(f"You're already a member of “{community.name}”.")
+                raise UserError("already_member", community=community.name)
             if member is None:
                 assert community.id is not None
                 member = Member(
@@ -108,22 +102,16 @@ class MembershipService:
         async with self._database.session() as session:
             member = await self._active(session, community, origin.user)
             if member is None:
-                raise UserError(f"You're not a member of “{community.name}”.")
+                raise UserError("not_member", community=community.name)
             promoted: Member | None = None
             if member.role == Role.STEWARD and await self._steward_count(session, community) == 1:
                 if successor is None:
-                    raise UserError(
-                        "You're the last steward. Name someone to take over as you leave.",
-                        usage="leave @someone",
-                    )
+                    raise UserError("last_steward_leaving", usage="leave")
                 if successor.id == origin.user:
-                    raise UserError("Name someone other than yourself to take over.")
+                    raise UserError("successor_is_self", usage="leave")
                 promoted = await self._active(session, community, successor.id)
                 if promoted is None:
-                    raise UserError(
-                        f"{successor.label} isn't a member yet; ask them to `join` "
-                        "first, then leave naming them."
-                    )
+                    raise UserError("successor_not_member", who=successor.label)
                 promoted.role = Role.STEWARD
                 session.add(promoted)
                 record(
@@ -147,18 +135,12 @@ class MembershipService:
         async with self._database.session() as session:
             member = await self._active(session, community, target.id)
             if member is None:
-                raise UserError(
-                    f"{target.label} isn't a member of “{community.name}” yet; "
-                    "ask them to `join` first."
-                )
+                raise UserError("target_not_member", who=target.label, community=community.name)
             previous = member.role
             if previous == role:
-                raise UserError(f"{member.display_name} is already {role_label(role)}.")
+                raise UserError("already_has_role", who=member.display_name, role=ROLE_LABELS[role])
             if previous == Role.STEWARD and await self._steward_count(session, community) == 1:
-                raise UserError(
-                    "That would leave the community without a steward. "
-                    "Make someone else steward first."
-                )
+                raise UserError("no_steward_left")
             member.role = role
             session.add(member)
             record(
@@ -180,9 +162,7 @@ class MembershipService:
         async with self._database.session() as session:
             member = await self._active(session, community, origin.user)
             if member is None:
-                raise UserError(
-                    f"Join “{community.name}” first, then tell it what you know.", usage="join"
-                )
+                raise UserError("join_first", usage="join", community=community.name)
             await session.exec(delete(Expertise).where(col(Expertise.member_id) == member.id))
             for label in skills:
                 assert member.id is not None
@@ -210,7 +190,7 @@ class MembershipService:
         async with self._database.session() as session:
             rows = (await session.exec(query)).all()
         listings = _group(rows)
-        order = {r: i for i, r in enumerate(Role)}
+        order = {r: i for i, r in enumerate(ROLES)}
         return sorted(
             listings, key=lambda x: (order.get(Role(x.role), 9), x.display_name.casefold())
         )
@@ -264,15 +244,3 @@ class MembershipService:
             Member.community_id == community.id, Member.role == Role.STEWARD, col(Member.active)
         )
         return len((await session.exec(query)).all())
-
-
-ROLE_LABELS = {
-    Role.STEWARD: "a steward",
-    Role.CORE: "core team",
-    Role.MEMBER: "a member",
-    Role.SPONSOR: "a sponsor",
-}
-
-
-def role_label(role: str) -> str:
-    return ROLE_LABELS.get(Role(role), role)

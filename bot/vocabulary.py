@@ -1,0 +1,63 @@
+"""The words of the domain in one place: roles, community kinds, field limits, form fields.
+
+Services check against these, commands parse with them, reply data carries their labels
+to the templates, and adapters size their form inputs from them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from storage.models import CommunityKind, Role
+
+# Roles in the order the directory lists them.
+ROLES = (Role.STEWARD, Role.CORE, Role.MEMBER, Role.SPONSOR)
+ROLE_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        Role.STEWARD: "steward",
+        Role.CORE: "core team",
+        Role.MEMBER: "member",
+        Role.SPONSOR: "sponsor",
+    }
+)
+ROLE_PLURALS: Mapping[str, str] = MappingProxyType(
+    {
+        Role.STEWARD: "stewards",
+        Role.CORE: "the core team",
+        Role.MEMBER: "members",
+        Role.SPONSOR: "sponsors",
+    }
+)
+# What people may type for a role (`role @bob core`, `members stewards`).
+ROLE_WORDS: Mapping[str, Role] = MappingProxyType(
+    {
+        **{str(role): role for role in ROLES},
+        "stewards": Role.STEWARD,
+        "members": Role.MEMBER,
+        "sponsors": Role.SPONSOR,
+    }
+)
+
+KINDS = tuple(CommunityKind)
+KIND_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        CommunityKind.COP: "Community of Practice",
+        CommunityKind.GUILD: "Guild",
+        CommunityKind.ERG: "Employee Resource Group",
+    }
+)
+
+# The charter's fields as the setup form shows them, and how long each may be.
+SETUP_FIELDS = ("name", "kind", "domain", "mission")
+FIELD_LABELS: Mapping[str, str] = MappingProxyType(
+    {"name": "Name", "kind": "Kind", "domain": "Domain", "mission": "Mission"}
+)
+FIELD_LIMITS: Mapping[str, int] = MappingProxyType({"name": 80, "domain": 300, "mission": 1000})
+
+SKILLS_MAX = 20
+SKILL_LENGTH_MAX = 40
+
+
+def role_label(role: str) -> str:
+    """`core` -> `core team`; an unknown value is shown as it is."""
+    return ROLE_LABELS.get(role, role)
