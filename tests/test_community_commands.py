@@ -5,16 +5,11 @@ from __future__ import annotations
 from sqlmodel import select
 
 from bot.app import Core
-from storage.models import Activity, Community, Member
+from storage.models import Activity, Community
+from tests.community_state import members_of
 from tests.console_bot import ConsoleBot
 
 SETUP = 'setup "Data Science" domain="ML" mission="Share reusable patterns"'
-
-
-async def members_of(core: Core) -> dict[str, str]:
-    async with core.database.session() as session:
-        rows = (await session.exec(select(Member).where(Member.active == True))).all()  # noqa: E712
-    return {m.user_id: m.role for m in rows}
 
 
 async def test_setup_makes_the_caller_steward_and_join_adds_a_member(bot: ConsoleBot) -> None:

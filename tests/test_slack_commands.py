@@ -10,7 +10,8 @@ from sqlmodel import select
 
 from adapters.slack.app import SlackAdapter
 from bot.app import Core
-from storage.models import Community, Member
+from storage.models import Community
+from tests.community_state import members_of
 from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.slack_workspace import Answer, SlackClientSide, with_slack
 
@@ -30,12 +31,6 @@ def shown(answer: Answer | dict[str, Any]) -> str:
         parts += [e["text"] for e in block.get("elements", []) if e.get("type") == "mrkdwn"]
         parts += [e["text"]["text"] for e in block.get("elements", []) if e.get("type") == "button"]
     return "\n".join(parts)
-
-
-async def members_of(core: Core) -> dict[str, str]:
-    async with core.database.session() as session:
-        rows = (await session.exec(select(Member).where(Member.active == True))).all()  # noqa: E712
-    return {m.user_id: m.role for m in rows}
 
 
 async def test_the_spine_commands_work_as_in_the_console(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+from typing import Any
 
 import pytest
 from sqlmodel import select
@@ -76,15 +77,29 @@ async def test_a_direct_message_is_answered_in_the_dm(
     assert "copbot keeps your community of practice alive" in reply.args["text"]
 
 
-async def test_bot_messages_in_the_dm_are_ignored(core: Core, slack: SlackClientSide) -> None:
+async def then_a_fresh_message(slack: SlackClientSide, api: FakeSlackApi) -> list[Any]:
+    """Send a new DM and wait for its answer: the events sent before it have been handled
+    by then (each is handled as it arrives), so what they posted is in `api.calls`."""
+    marker = load_payload("event_message_im")
+    marker["event_id"] = "Ev0MARKER"
+    marker["event"]["ts"] = "1700000999.000100"
+    before = len(api.calls_to("chat.postMessage"))
+    await slack.envelope(marker)
+    await api.wait_for("chat.postMessage", count=before + 1)
+    return api.calls_to("chat.postMessage")
+
+
+async def test_bot_messages_in_the_dm_are_ignored(
+    core: Core, api: FakeSlackApi, slack: SlackClientSide
+) -> None:
     body = load_payload("event_message_im")
     body["event"]["bot_id"] = "B0001"
 
     answer = await slack.envelope(body)
 
     assert answer.status == 200
-    await asyncio.sleep(0.1)
-    assert await processed(core) == []
+    assert len(await then_a_fresh_message(slack, api)) == 1  # the marker's answer only
+    assert await processed(core) == ["Ev0MARKER"]
 
 
 async def test_a_redelivered_event_is_handled_once(
@@ -97,9 +112,8 @@ async def test_a_redelivered_event_is_handled_once(
 
     assert first.status == retry.status == 200
     await api.wait_for("chat.postMessage")
-    await asyncio.sleep(0.2)
-    assert len(api.calls_to("chat.postMessage")) == 1
-    assert await processed(core) == ["Ev0MESSAGEIM"]
+    assert len(await then_a_fresh_message(slack, api)) == 2  # the first and the marker
+    assert sorted(await processed(core)) == ["Ev0MARKER", "Ev0MESSAGEIM"]
 
 
 async def test_a_redelivery_after_a_restart_is_still_dropped(core: Core, api: FakeSlackApi) -> None:
@@ -110,10 +124,10 @@ async def test_a_redelivery_after_a_restart_is_still_dropped(core: Core, api: Fa
 
     async with slack_client_side(core, api) as after_restart:
         answer = await after_restart.envelope(body, **{"X-Slack-Retry-Num": "2"})
-        await asyncio.sleep(0.2)
+        posts = await then_a_fresh_message(after_restart, api)
 
     assert answer.status == 200
-    assert len(api.calls_to("chat.postMessage")) == 1
+    assert len(posts) == 2  # before the restart, and the marker: the redelivery posted none
 
 
 async def test_a_button_press_runs_its_command(

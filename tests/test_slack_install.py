@@ -7,11 +7,12 @@ from collections.abc import AsyncIterator
 from urllib.parse import parse_qs, urlencode
 
 import pytest
+from aiohttp import web
 
-from adapters.slack.app import SlackAdapter
+from adapters.slack.app import SlackAdapter, check_settings
 from bot.app import Core
 from bot.replies import Destination, Reply
-from bot.settings import SettingsError
+from bot.settings import Settings, SettingsError
 from copbot.app import web_app as build_web_app
 from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.slack_signing import slash_command_body
@@ -19,6 +20,7 @@ from tests.fakes.slack_workspace import (
     SlackClientSide,
     load_payload,
     slack_client_side,
+    slack_settings,
     with_slack,
 )
 
@@ -116,15 +118,20 @@ async def test_socket_mode_answers_commands_and_events_without_an_http_endpoint(
     ],
 )
 async def test_settings_slack_cannot_work_with_are_refused(
-    core: Core, api: FakeSlackApi, overrides: dict[str, str | None], problem: str
+    api: FakeSlackApi, overrides: dict[str, str | None], problem: str
 ) -> None:
+    """Checked before any storage is touched, so this runs once, not once per database."""
+    settings = slack_settings(Settings(), api, **overrides)
     with pytest.raises(SettingsError, match=problem):
-        SlackAdapter(with_slack(core, api, **overrides))
+        check_settings(settings)
 
 
 async def test_socket_mode_needs_no_signing_secret(core: Core, api: FakeSlackApi) -> None:
     adapter = SlackAdapter(
         with_slack(core, api, slack_signing_secret=None, slack_app_token="xapp-test")
     )
+    app = web.Application()
+    adapter.mount(app)
 
-    assert adapter.socket_mode
+    # Socket Mode serves no HTTP endpoint, so there is nothing to sign requests for.
+    assert "/slack/events" not in {route.resource.canonical for route in app.router.routes()}

@@ -22,7 +22,8 @@ from bot.replies import Destination, Reply, Visibility
 from bot.settings import Settings
 from copbot.app import web_app as build_web_app
 from storage.database import Database
-from storage.models import Community, ConversationReference, Member
+from storage.models import Community, ConversationReference
+from tests.community_state import members_of
 from tests.fakes.bot_connector import ConnectorCall, FakeBotConnector
 from tests.fakes.bot_credentials import TOKEN, StaticTokenFactory
 
@@ -172,12 +173,6 @@ async def serve(connector: FakeBotConnector) -> AsyncIterator[ServeApp]:
 @pytest.fixture
 async def teams(core: Core, serve: ServeApp) -> TeamsChat:
     return await serve(core)
-
-
-async def members_of(core: Core) -> dict[str, str]:
-    async with core.database.session() as session:
-        rows = (await session.exec(select(Member).where(Member.active == True))).all()  # noqa: E712
-    return {m.user_id: m.role for m in rows}
 
 
 async def test_spine_commands_answer_with_cards_like_the_console(

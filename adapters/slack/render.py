@@ -6,6 +6,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from jinja2 import TemplateNotFound
+
 from bot.replies import Button, Form, Reply
 from bot.vocabulary import FIELD_LABELS, FIELD_LIMITS, KIND_LABELS
 from messages.rendering import Renderer
@@ -14,7 +16,6 @@ MAX_BLOCKS = 50  # Slack's limit for a message (100 for a view; we keep to 50 ev
 MAX_TEXT = 3000  # Slack's limit for a section's text
 MAX_FALLBACK = 3000  # notification text: long enough to read, short enough to show
 MAX_BUTTONS = 25  # Slack's limit for the elements of one actions block
-FORM_TITLES = {"setup": "Set up a community"}
 
 Blocks = list[dict[str, Any]]
 
@@ -104,62 +105,23 @@ def to_actions(buttons: tuple[Button, ...]) -> dict[str, Any]:
     return {"type": "actions", "block_id": "copbot_actions", "elements": elements}
 
 
-def _text_input(
-    name: str, value: str, *, optional: bool, multiline: bool = False
-) -> dict[str, Any]:
-    element: dict[str, Any] = {
-        "type": "plain_text_input",
-        "action_id": name,
-        "multiline": multiline,
-        "max_length": FIELD_LIMITS[name],
-    }
-    if value:
-        element["initial_value"] = value[: FIELD_LIMITS[name]]
-    return {
-        "type": "input",
-        "block_id": name,
-        "optional": optional,
-        "label": {"type": "plain_text", "text": FIELD_LABELS[name]},
-        "element": element,
-    }
-
-
-def _option(kind: str) -> dict[str, Any]:
-    return {"text": {"type": "plain_text", "text": KIND_LABELS[kind]}, "value": kind}
+_MODALS = Renderer("slack")  # modal inputs are plain text: values are not escaped
 
 
 def to_modal(form: Form, *, channel: str, channel_name: str | None = None) -> dict[str, Any]:
-    """The setup modal for views.open; `private_metadata` carries the channel it is for.
-
-    Field values are plain text here (inputs are not mrkdwn), so they are not escaped."""
-    if form.name != "setup":
-        raise ValueError(f"no Slack modal for form {form.name!r}")
-    values = form.values
-    kind = values.get("kind") or "cop"
-    select: dict[str, Any] = {
-        "type": "static_select",
-        "action_id": "kind",
-        "options": [_option(k) for k in KIND_LABELS],
-    }
-    if kind in KIND_LABELS:
-        select["initial_option"] = _option(kind)
-    existing = bool(values.get("name"))
-    return {
-        "type": "modal",
-        "callback_id": form.name,
-        "private_metadata": json.dumps({"channel_id": channel, "channel_name": channel_name}),
-        "title": {"type": "plain_text", "text": FORM_TITLES[form.name]},
-        "submit": {"type": "plain_text", "text": "Save" if existing else "Create"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [
-            _text_input("name", values.get("name", ""), optional=False),
-            {
-                "type": "input",
-                "block_id": "kind",
-                "label": {"type": "plain_text", "text": FIELD_LABELS["kind"]},
-                "element": select,
-            },
-            _text_input("domain", values.get("domain", ""), optional=True),
-            _text_input("mission", values.get("mission", ""), optional=True, multiline=True),
-        ],
-    }
+    """The modal for `form` (template `slack/_modal_<form>.json.j2`) for views.open;
+    `private_metadata` carries the channel it is for."""
+    try:
+        view: dict[str, Any] = _MODALS.json(
+            f"_modal_{form.name}",
+            {},
+            values=dict(form.values),
+            labels=dict(FIELD_LABELS),
+            limits=dict(FIELD_LIMITS),
+            kinds=[{"value": k, "label": label} for k, label in KIND_LABELS.items()],
+        )
+    except TemplateNotFound:
+        raise ValueError(f"no Slack modal for form {form.name!r}") from None
+    view["callback_id"] = form.name
+    view["private_metadata"] = json.dumps({"channel_id": channel, "channel_name": channel_name})
+    return view

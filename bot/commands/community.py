@@ -12,7 +12,7 @@ from bot.handlers import EventHandlers
 from bot.replies import Button, Form, Reply, Visibility
 from bot.services.communities import CharterChange, CommunityService
 from bot.services.membership import MembershipService
-from bot.vocabulary import SETUP_FIELDS
+from bot.vocabulary import FIELD_LIMITS, KIND_LABELS, SETUP_FIELDS
 from messages.commands import command_text
 
 
@@ -64,7 +64,12 @@ class CommunityCommands:
             )
             return Reply(
                 kind="setup_form",
-                data={"values": values, "usage": command_text("setup").usage},
+                data={
+                    "values": values,
+                    "usage": command_text("setup").usage,
+                    "kinds": [{"value": k, "label": label} for k, label in KIND_LABELS.items()],
+                    "limits": dict(FIELD_LIMITS),
+                },
                 form=Form(name="setup", values=values),
             )
         if command.users or len(command.words) > 1:
