@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, TypeDecorator, UniqueConstraint
+from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
 
@@ -23,9 +24,27 @@ class Role(StrEnum):
     SPONSOR = "sponsor"
 
 
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as UTC and read back timezone-aware on every database (SQLite keeps
+    no zone, so its values would otherwise come back naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
 def _when(**kwargs: Any) -> Any:
     """A timezone-aware timestamp column (stored as UTC)."""
-    return Field(sa_column=Column(DateTime(timezone=True), **kwargs))
+    return Field(sa_column=Column(UTCDateTime(), **kwargs))
 
 
 class Workspace(SQLModel, table=True):
@@ -159,3 +178,155 @@ class ConversationReference(SQLModel, table=True):
     kind: str = Field(max_length=16)
     reference: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     updated_at: datetime = _when(nullable=False)
+
+
+# Rituals ---------------------------------------------------------------------------------
+
+
+class Ritual(SQLModel, table=True):
+    """A recurring (or one-off) gathering of a community, shown to people as `#number`.
+
+    `schedule` is `rituals.schedule.Schedule.to_json()` (RFC 5545: DTSTART with its zone,
+    RRULE, EXDATE, RDATE, a pause); `reminders` are minutes before the start. `uid` and
+    `sequence` identify it in calendar feeds (SEQUENCE goes up on every change)."""
+
+    __tablename__ = "rituals"
+    __table_args__ = (UniqueConstraint("community_id", "number"), UniqueConstraint("uid"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="communities.id", index=True)
+    number: int
+    template: str = Field(max_length=40)
+    title: str = Field(max_length=120)
+    agenda: str = Field(default="", max_length=2000)
+    location: str = Field(default="", max_length=500)
+    schedule: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    duration_minutes: int = Field(default=60)
+    reminders: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    rotate: bool = Field(default=False)
+    pulse: bool = Field(default=True)
+    status: str = Field(default="active", max_length=16)  # active, cancelled
+    uid: str = Field(max_length=120)
+    sequence: int = Field(default=0)
+    created_by: str = Field(max_length=200)
+    created_at: datetime = _when(nullable=False)
+    updated_at: datetime = _when(nullable=False)
+
+
+class Occurrence(SQLModel, table=True):
+    """One meeting of a ritual, materialised ahead for a window; what RSVPs, attendance,
+    facilitators and deliveries belong to. `recurrence_id` is the schedule's wall time for
+    it (what EXDATE and RDATE name)."""
+
+    __tablename__ = "occurrences"
+    __table_args__ = (
+        UniqueConstraint("ritual_id", "starts_at"),
+        Index("ix_occurrences_starts_at", "starts_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ritual_id: int = Field(foreign_key="rituals.id", index=True)
+    starts_at: datetime = _when(nullable=False)
+    ends_at: datetime = _when(nullable=False)
+    recurrence_id: str = Field(max_length=40)
+    status: str = Field(default="scheduled", max_length=16)  # scheduled, skipped, cancelled
+    facilitator_id: str | None = Field(default=None, max_length=200)
+    facilitator_assigned: bool = Field(default=False)  # chosen by a steward or a swap
+    facilitator_confirmed: bool = Field(default=False)
+    co_facilitator_id: str | None = Field(default=None, max_length=200)
+
+
+class Delivery(SQLModel, table=True):
+    """Something copbot posts for an occurrence at a set time: a reminder, the start post,
+    the facilitator's ask, a steward's nudge, the pulse. Claimed before it is sent
+    (`claimed_until`, from `claimed_at`), recorded after (`sent_at`, `message`)."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("occurrence_id", "kind"),
+        Index("ix_deliveries_due", "sent_at", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    occurrence_id: int = Field(foreign_key="occurrences.id", index=True)
+    kind: str = Field(max_length=32)  # reminder:<minutes>, start, ask, nudge, pulse
+    due_at: datetime = _when(nullable=False)
+    claimed_at: datetime | None = _when(nullable=True)
+    claimed_until: datetime | None = _when(nullable=True)
+    sent_at: datetime | None = _when(nullable=True)
+    outcome: str = Field(default="", max_length=16)  # sent, skipped, failed, unknown
+    message: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class Rsvp(SQLModel, table=True):
+    """A person's answer for one occurrence: going, maybe or no."""
+
+    __tablename__ = "rsvps"
+    __table_args__ = (UniqueConstraint("occurrence_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    occurrence_id: int = Field(foreign_key="occurrences.id", index=True)
+    user_id: str = Field(max_length=200)
+    answer: str = Field(max_length=8)
+    at: datetime = _when(nullable=False)
+
+
+class Attendance(SQLModel, table=True):
+    """Who came to an occurrence, as a steward recorded it."""
+
+    __tablename__ = "attendance"
+    __table_args__ = (UniqueConstraint("occurrence_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    occurrence_id: int = Field(foreign_key="occurrences.id", index=True)
+    user_id: str = Field(max_length=200)
+    recorded_by: str = Field(max_length=200)
+    at: datetime = _when(nullable=False)
+
+
+class FacilitatorPool(SQLModel, table=True):
+    """A person's standing in one ritual's facilitator rotation."""
+
+    __tablename__ = "facilitator_pool"
+    __table_args__ = (UniqueConstraint("ritual_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ritual_id: int = Field(foreign_key="rituals.id", index=True)
+    user_id: str = Field(max_length=200)
+    volunteered: bool = Field(default=False)
+    opted_out: bool = Field(default=False)
+    wants_co_facilitator: bool = Field(default=False)
+    joined_at: datetime = _when(nullable=False)
+
+
+class Absence(SQLModel, table=True):
+    """A person away from a community's rotation and pairing, first to last day inclusive."""
+
+    __tablename__ = "absences"
+    __table_args__ = (Index("ix_absences_person", "community_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="communities.id")
+    user_id: str = Field(max_length=200)
+    first_day: date
+    last_day: date
+    set_by: str = Field(max_length=200)
+
+
+class PairGroup(SQLModel, table=True):
+    """One pair (or trio) of a peer-mentoring cycle: the occurrence it was made for."""
+
+    __tablename__ = "pair_groups"
+
+    id: int | None = Field(default=None, primary_key=True)
+    occurrence_id: int = Field(foreign_key="occurrences.id", index=True)
+    members: list[str] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class CommunityCalendar(SQLModel, table=True):
+    """The unguessable secret in a community's calendar feed link."""
+
+    __tablename__ = "community_calendars"
+
+    community_id: int = Field(foreign_key="communities.id", primary_key=True)
+    secret: str = Field(max_length=64, unique=True)
