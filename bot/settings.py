@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     port: int = Field(3000, ge=0, le=65535, validation_alias=_env("COPBOT_PORT"))
     timezone: str = Field("UTC", validation_alias=_env("COPBOT_TIMEZONE"))
     log_level: str = Field("INFO", validation_alias=_env("COPBOT_LOG_LEVEL"))
+    # The base of every link copbot shows (calendar feeds, "Add to calendar"); by default the
+    # HTTP server's own address, which only works on this machine.
+    public_url: str | None = Field(None, validation_alias=_env("COPBOT_PUBLIC_URL"))
 
     slack_bot_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_BOT_TOKEN"))
     slack_signing_secret: SecretStr | None = Field(
@@ -70,6 +73,11 @@ class Settings(BaseSettings):
         if level not in logging.getLevelNamesMapping():
             raise ValueError(f"unknown log level {value!r} (DEBUG, INFO, WARNING or ERROR)")
         return level
+
+    @property
+    def base_url(self) -> str:
+        """COPBOT_PUBLIC_URL, or the HTTP server's address when it is not set."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def slack_configured(self) -> bool:

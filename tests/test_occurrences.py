@@ -88,3 +88,16 @@ async def test_a_skipped_meeting_is_marked_removed_and_not_returned(database: Da
         removed = (await session.exec(select(Occurrence).where(Occurrence.status == REMOVED))).all()
     assert len(before) == 3 and len(after) == 2
     assert [r.starts_at for r in removed] == [second.start]
+
+
+async def test_a_community_has_one_calendar_secret_however_many_ask(database: Database) -> None:
+    from bot.services.calendars import calendar_secret
+
+    ritual = await a_ritual(database, "every week on mon at 10:00")
+
+    async def ask() -> str:
+        async with database.session() as session:
+            return await calendar_secret(session, ritual.community_id)
+
+    secrets = await asyncio.gather(*(ask() for _ in range(5)))
+    assert len(set(secrets)) == 1 and len(secrets[0]) >= 32
