@@ -49,6 +49,13 @@ def build_web_app(core: Core) -> web.Application:
     return app
 
 
+def make_runner(app: web.Application, settings: Settings) -> web.AppRunner:
+    """The runner for `app`; aiohttp's line per request only when COPBOT_ACCESS_LOG asks."""
+    if settings.access_log:
+        return web.AppRunner(app)
+    return web.AppRunner(app, access_log=None)
+
+
 async def housekeeping(core: Core) -> None:
     """One round of upkeep: send posts kept for retry, forget old redelivery ids."""
     try:
@@ -71,7 +78,7 @@ async def serve_forever(settings: Settings) -> None:
     """Run the server until interrupted."""
     async with running_core(settings) as core:
         app = build_web_app(core)
-        runner = web.AppRunner(app)
+        runner = make_runner(app, settings)
         await runner.setup()
         site = web.TCPSite(runner, settings.host, settings.port)
         await site.start()

@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     port: int = Field(3000, ge=0, le=65535, validation_alias=_env("COPBOT_PORT"))
     timezone: str = Field("UTC", validation_alias=_env("COPBOT_TIMEZONE"))
     log_level: str = Field("INFO", validation_alias=_env("COPBOT_LOG_LEVEL"))
+    access_log: bool = Field(False, validation_alias=_env("COPBOT_ACCESS_LOG"))
 
     slack_bot_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_BOT_TOKEN"))
     slack_signing_secret: SecretStr | None = Field(
