@@ -129,26 +129,28 @@ def _text_value(value: Any) -> str:
 
 
 def _submitted(activity: Activity) -> Event | None:
-    """An Adaptive Card `Action.Submit`: button data `{action, value}` or a form `{form, …}`."""
+    """An Adaptive Card `Action.Submit` from one of copbot's cards: button data
+    `{action, value}` or a form `{form, …}`, names and values as copbot wrote them (strings).
+    Anything else was not made by copbot and is ignored, never read as a command."""
     value = activity.value
     if not isinstance(value, Mapping):
         return None
-    where = origin(activity)
-    if value.get("form"):
+    form, action, data = value.get("form"), value.get("action"), value.get("value")
+    if form and isinstance(form, str):
         fields = {
             str(k): _text_value(v)
             for k, v in value.items()
             if k not in ("form", "msteams") and not isinstance(v, Mapping | list)
         }
         return FormSubmitted(
-            origin=where, event_id=event_id(activity), form=str(value["form"]), values=fields
+            origin=origin(activity), event_id=event_id(activity), form=form, values=fields
         )
-    if value.get("action"):
+    if action and isinstance(action, str) and (data is None or isinstance(data, str)):
         return ButtonPressed(
-            origin=where,
+            origin=origin(activity),
             event_id=event_id(activity),
-            action=str(value["action"]),
-            value=_text_value(value.get("value")),
+            action=action,
+            value=_text_value(data),
             message_id=activity.reply_to_id,
         )
     return None

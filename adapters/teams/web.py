@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 from types import SimpleNamespace
 
 import jwt
 from aiohttp import web
+from botbuilder.core import serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botframework.connector.auth import ServiceClientCredentialsFactory
 
 from adapters.teams.access import TeamsAccess, teams_access
+from adapters.teams.inbound import MalformedActivity, read_activity
 from adapters.teams.platform import TeamsPlatform
 from adapters.teams.references import ReferenceStore
 from adapters.teams.render import CardRenderer
@@ -34,18 +35,24 @@ class TeamsEndpoint:
         self.platform = platform
 
     async def messages(self, request: web.Request) -> web.StreamResponse:
+        """POST /api/messages. The activity is read strictly (400 and one log line when it
+        cannot be), then botbuilder checks its token and runs the turn."""
         if "application/json" not in request.headers.get("Content-Type", ""):
             raise web.HTTPUnsupportedMediaType(text="expected an application/json activity")
         try:
-            body = await request.json()  # aiohttp keeps the body for botbuilder to read again
-        except json.JSONDecodeError:
-            raise web.HTTPBadRequest(text="the body is not JSON") from None
-        if not isinstance(body, dict) or not body.get("type"):
-            raise web.HTTPBadRequest(text="the body is not an activity")
+            activity = read_activity(await request.json())
+        except (ValueError, UnicodeDecodeError) as exc:  # JSON errors are ValueErrors too
+            reason = str(exc) if isinstance(exc, MalformedActivity) else "the body is not JSON"
+            log.info("refused a Teams activity from %s: %s", request.remote, reason)
+            raise web.HTTPBadRequest(text=reason) from None
         try:
-            response = await self.adapter.process(request, self.handler)
-        except jwt.PyJWTError:
-            # botbuilder lets a malformed token escape as an error; it is a refusal.
+            # What botbuilder's CloudAdapter.process does after deserialising, on our activity.
+            invoke = await self.adapter.process_activity(
+                request.headers.get("Authorization", ""), activity, self.handler.on_turn
+            )
+        except (PermissionError, jwt.PyJWTError):
+            # botbuilder refuses with PermissionError, and lets a malformed token escape as a
+            # PyJWTError; both are refusals.
             raise web.HTTPUnauthorized() from None
         except web.HTTPException:
             raise
@@ -53,7 +60,9 @@ class TeamsEndpoint:
             error_id = secrets.token_hex(4)
             log.exception("error %s handling a Teams activity", error_id)
             return web.json_response({"error": error_id}, status=500)
-        return response if response is not None else web.Response(status=201)
+        if invoke is None:
+            return web.Response(status=201)
+        return web.json_response(serializer_helper(invoke.body), status=invoke.status)
 
 
 def bot_authentication(
