@@ -6,17 +6,19 @@ import logging
 import secrets
 from types import SimpleNamespace
 
-import jwt
 from aiohttp import web
 from botbuilder.core import serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botframework.connector.auth import ServiceClientCredentialsFactory
 
+from adapters.teams import signing_keys
 from adapters.teams.access import TeamsAccess, teams_access
+from adapters.teams.authentication import CopbotAuthentication, TokenRefused
 from adapters.teams.inbound import MalformedActivity, read_activity
 from adapters.teams.platform import TeamsPlatform
 from adapters.teams.references import ReferenceStore
 from adapters.teams.render import CardRenderer
+from adapters.teams.signing_keys import KeysUnavailable
 from adapters.teams.turns import TurnHandler
 from bot.app import Core
 from bot.settings import Settings
@@ -27,7 +29,8 @@ MESSAGES_PATH = "/api/messages"
 
 
 class TeamsEndpoint:
-    """Receives activities, lets botbuilder check their token, runs the turn."""
+    """Receives activities, lets botbuilder check their token, runs the turn. A request whose
+    token does not pass gets 401, one that cannot be checked (signing keys unavailable) 503."""
 
     def __init__(self, adapter: CloudAdapter, handler: TurnHandler, platform: TeamsPlatform):
         self.adapter = adapter
@@ -50,10 +53,12 @@ class TeamsEndpoint:
             invoke = await self.adapter.process_activity(
                 request.headers.get("Authorization", ""), activity, self.handler.on_turn
             )
-        except (PermissionError, jwt.PyJWTError):
-            # botbuilder refuses with PermissionError, and lets a malformed token escape as a
-            # PyJWTError; both are refusals.
+        except TokenRefused as refused:
+            log.info("refused a Teams request from %s: %s", request.remote, refused)
             raise web.HTTPUnauthorized() from None
+        except KeysUnavailable:
+            log.warning("could not check a Teams request's token: no signing keys")
+            raise web.HTTPServiceUnavailable(text="cannot check tokens right now") from None
         except web.HTTPException:
             raise
         except Exception:
@@ -67,7 +72,7 @@ class TeamsEndpoint:
 
 def bot_authentication(
     settings: Settings, credentials_factory: ServiceClientCredentialsFactory | None = None
-) -> ConfigurationBotFrameworkAuthentication:
+) -> CopbotAuthentication:
     """botbuilder's authentication from copbot's settings (empty app id: no authentication)."""
     password = settings.teams_app_password.get_secret_value() if settings.teams_app_password else ""
     tenant = settings.teams_app_tenant_id or ""
@@ -77,7 +82,9 @@ def bot_authentication(
         APP_TYPE="SingleTenant" if tenant else "MultiTenant",
         APP_TENANTID=tenant,
     )
-    return ConfigurationBotFrameworkAuthentication(config, credentials_factory=credentials_factory)
+    return CopbotAuthentication(
+        ConfigurationBotFrameworkAuthentication(config, credentials_factory=credentials_factory)
+    )
 
 
 def build_teams(
@@ -91,6 +98,8 @@ def build_teams(
             "anyone who reaches %s can act as any user",
             MESSAGES_PATH,
         )
+    else:
+        signing_keys.install()  # token checks fetch keys without blocking the event loop
     adapter = CloudAdapter(bot_authentication(core.settings, credentials_factory))
     references = ReferenceStore(core.database, core.clock)
     renderer = CardRenderer()
