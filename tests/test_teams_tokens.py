@@ -1,5 +1,5 @@
 """Teams with an app id: tokens checked against a local identity provider without blocking the
-server, 401 for tokens that do not pass, 503 while keys cannot be fetched."""
+server, 401 for tokens that do not pass, 503 while keys cannot be fetched; clients shared."""
 
 from __future__ import annotations
 
@@ -207,3 +207,16 @@ async def test_a_genuine_token_is_answered_and_keys_are_fetched_once(
         assert "copbot keeps your community of practice alive" in card_text(answer)
     assert idp.requests == ["/v1/.well-known/openidconfiguration", "/v1/keys"]
     assert {c.authorization for c in teams.connector.calls} == {f"Bearer {TOKEN}"}
+    # One connector client and one user-token client for the five activities.
+    assert credentials.made == 2
+
+
+async def test_unauthenticated_teams_builds_one_connector_client_per_service_url(
+    database: Database, serve: Serve
+) -> None:
+    credentials = CountingNoAuthFactory()
+    teams = await serve(Settings(database_url=database.url), credentials)
+    for text in ("help", "about", "communities", "help", "members"):
+        assert len(await teams.post(teams.in_personal_chat(text))) == 1
+    assert credentials.made == 2
+    assert len(teams.connector.sent_activities()) == 5

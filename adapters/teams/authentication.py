@@ -1,4 +1,5 @@
-"""botbuilder's Bot Framework authentication as copbot uses it: refusals that are refusals.
+"""botbuilder's Bot Framework authentication as copbot uses it: refusals that are refusals, and
+clients shared across turns.
 
 botbuilder rejects some bad tokens with PermissionError, others with a bare Exception ("Token
 signing algorithm not in allowed list"), an IndexError or a PyJWTError; here every failure to
@@ -17,6 +18,7 @@ from botframework.connector.auth import (
 )
 from botframework.connector.skills import BotFrameworkClient
 
+from adapters.teams.connectors import SharedClients, app_id_of
 from adapters.teams.signing_keys import KeysUnavailable
 
 
@@ -26,10 +28,14 @@ class TokenRefused(PermissionError):
 
 class CopbotAuthentication(BotFrameworkAuthentication):
     """Wraps botbuilder's `BotFrameworkAuthentication` (the extension point `CloudAdapter`
-    takes): authentication failures become `TokenRefused`."""
+    takes): authentication failures become `TokenRefused`, and the connector and user-token
+    clients it hands out are shared through `SharedClients`."""
 
-    def __init__(self, inner: BotFrameworkAuthentication) -> None:
+    def __init__(
+        self, inner: BotFrameworkAuthentication, clients: SharedClients | None = None
+    ) -> None:
         self._inner = inner
+        self.clients = clients or SharedClients()
 
     async def authenticate_request(
         self, activity: Activity, auth_header: str
@@ -41,6 +47,10 @@ class CopbotAuthentication(BotFrameworkAuthentication):
         except Exception as exc:
             # Which check failed is botbuilder's message; its type is enough for a log line.
             raise TokenRefused(f"token refused ({type(exc).__name__})") from None
+        if result.connector_factory is not None:
+            result.connector_factory = self.clients.connector_factory(
+                result.connector_factory, app_id_of(result.claims_identity)
+            )
         return result
 
     async def authenticate_streaming_request(
@@ -49,10 +59,17 @@ class CopbotAuthentication(BotFrameworkAuthentication):
         return await self._inner.authenticate_streaming_request(auth_header, channel_id_header)
 
     def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
-        return self._inner.create_connector_factory(claims_identity)
+        return self.clients.connector_factory(
+            self._inner.create_connector_factory(claims_identity), app_id_of(claims_identity)
+        )
 
     async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> UserTokenClient:
-        return await self._inner.create_user_token_client(claims_identity)
+        app_id = app_id_of(claims_identity)
+        client = self.clients.token_client(app_id)
+        if client is None:
+            client = await self._inner.create_user_token_client(claims_identity)
+            self.clients.keep_token_client(app_id, client)
+        return client
 
     def create_bot_framework_client(self) -> BotFrameworkClient:
         return self._inner.create_bot_framework_client()
