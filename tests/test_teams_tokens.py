@@ -21,6 +21,7 @@ from botframework.connector.auth import (
 from sqlmodel import select
 
 from adapters.server import CORE_KEY, healthz
+from adapters.teams.signing_keys import SigningKeys, UnknownSigningKey
 from adapters.teams.web import mount_teams
 from bot.app import build_core
 from bot.clock import FixedClock
@@ -220,3 +221,35 @@ async def test_unauthenticated_teams_builds_one_connector_client_per_service_url
         assert len(await teams.post(teams.in_personal_chat(text))) == 1
     assert credentials.made == 2
     assert len(teams.connector.sent_activities()) == 5
+
+
+class StepClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_signing_keys_are_kept_a_day_and_an_unknown_key_refetches_at_most_hourly(
+    idp: FakeIdentityProvider,
+) -> None:
+    clock = StepClock()
+    keys = SigningKeys(idp.metadata_url, clock=clock)
+    fetch = ["/v1/.well-known/openidconfiguration", "/v1/keys"]
+    assert (await keys.get(KEY_ID)).endorsements == ["msteams"]
+    with pytest.raises(UnknownSigningKey):
+        await keys.get("stranger")  # fetched under an hour ago: no new fetch
+    clock.now += 23 * 3600
+    await keys.get(KEY_ID)
+    assert idp.requests == fetch
+    clock.now += 2 * 3600  # a day and an hour after the fetch
+    await keys.get(KEY_ID)
+    assert idp.requests == fetch * 2
+    with pytest.raises(UnknownSigningKey):
+        await keys.get("stranger")
+    assert idp.requests == fetch * 2
+    clock.now += 2 * 3600
+    with pytest.raises(UnknownSigningKey):
+        await keys.get("stranger")  # an hour on: fetched again, still unknown
+    assert idp.requests == fetch * 3
