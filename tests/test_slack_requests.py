@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
+from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
+from adapters.slack import shapes
 from adapters.slack.verification import RawBodyVerifier
 from bot.app import Core
 from storage.models import Community
 from tests.fakes.slack_api import FakeSlackApi
-from tests.fakes.slack_signing import sign, slash_command_body
-from tests.fakes.slack_workspace import FORM, SIGNING_SECRET, SlackClientSide
+from tests.fakes.slack_signing import interaction_body, sign, slash_command_body
+from tests.fakes.slack_workspace import FORM, PAYLOADS, SIGNING_SECRET, SlackClientSide
 
 JSON = "application/json"
 REFUSED = {"error": "invalid request"}
@@ -40,6 +43,13 @@ MALFORMED_BODIES = [
     (b"payload=%5B1%5D", FORM),
     (b"\xff\xfe\x00payload", FORM),
     (b'{"text": "\xc3\x28"}', JSON),
+    # Slack's shapes with a field Bolt or copbot reads of another type.
+    (b'{"type": "event_callback", "event": null}', JSON),
+    (b'{"type": "event_callback", "event": {"type": "message"}, "authorizations": "x"}', JSON),
+    (b'{"type": "event_callback", "event": {"type": "reaction_added", "item": "x"}}', JSON),
+    (b'{"type": "event_callback", "team": 5, "event": {"type": "message"}}', JSON),
+    (interaction_body({"type": "block_actions", "actions": [{"action_id": 1}]}), FORM),
+    (interaction_body({"type": "block_actions", "user": "U1"}), FORM),
 ]
 
 
@@ -59,6 +69,11 @@ def assert_quiet(caplog: pytest.LogCaptureFixture, requests: int) -> None:
         assert record.levelno < logging.ERROR, record.getMessage()
         assert record.exc_info is None and record.exc_text is None, record.getMessage()
         assert len(record.getMessage()) < 200 and "\n" not in record.getMessage()
+
+
+@pytest.mark.parametrize("stored", sorted(PAYLOADS.glob("*.json")), ids=lambda path: path.stem)
+def test_every_stored_slack_payload_has_slacks_shapes(stored: Path) -> None:
+    assert shapes.problem(json.loads(stored.read_text())) is None
 
 
 def test_the_verifier_accepts_slacks_own_example_and_is_total() -> None:

@@ -11,7 +11,9 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.request.internals import parse_body
 
+from adapters.slack import shapes
 from adapters.slack.delivery import Delivery
 from adapters.slack.installations import Installations, SingleWorkspace
 from adapters.slack.listeners import ACK_DEADLINE_SECONDS, SlackListeners
@@ -41,20 +43,30 @@ def check_settings(settings: Settings) -> None:
         )
 
 
-def _parse(body: bytes, request: web.Request) -> AsyncBoltRequest | None:
-    """The Bolt request for a signed body, or None when the body is not one Slack would send:
-    not UTF-8, not JSON or form data, or not an object where one is expected."""
+def _parse(body: bytes, request: web.Request) -> tuple[AsyncBoltRequest | None, str]:
+    """The Bolt request for a signed body, or None and why when the body is not one Slack would
+    send: not UTF-8, not JSON or form data, or fields Bolt and copbot read of the wrong type."""
     try:
         text = body.decode("utf-8")
-        parsed = AsyncBoltRequest(
-            body=text,
-            query=request.query_string,
-            headers=request.headers,  # type: ignore[arg-type]  # a mapping is all Bolt reads
-        )
-    except (ValueError, TypeError, AttributeError, KeyError, IndexError):
-        # Bolt parses and reads ids in its constructor; malformed shapes surface as these.
-        return None
-    return parsed if isinstance(parsed.body, dict) else None
+    except UnicodeDecodeError:
+        return None, "not UTF-8"
+    content_type = request.headers.get("Content-Type", "").split(";")[0].strip() or None
+    try:
+        parsed = parse_body(text, content_type)
+    except ValueError:
+        return None, "not JSON or form data"
+    if not isinstance(parsed, dict):
+        return None, "not an object"
+    found = shapes.problem(parsed)
+    if found is not None:
+        return None, found
+    # Bolt parses the text again (its constructor takes no parsed body in HTTP mode).
+    bolt_request = AsyncBoltRequest(
+        body=text,
+        query=request.query_string,
+        headers=request.headers,  # type: ignore[arg-type]  # a mapping is all Bolt reads
+    )
+    return bolt_request, ""
 
 
 def _secret(value: object) -> str:
@@ -146,9 +158,9 @@ class SlackAdapter:
         if problem is not None:
             log.info("refused a Slack request from %s: %s", request.remote, problem)
             return web.json_response({"error": "invalid request"}, status=401)
-        bolt_request = _parse(body, request)
+        bolt_request, unreadable = _parse(body, request)
         if bolt_request is None:
-            log.info("refused a signed Slack request from %s: unreadable body", request.remote)
+            log.info("refused a signed Slack request from %s: %s", request.remote, unreadable)
             return web.json_response({"error": "unreadable body"}, status=400)
         return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))
 
