@@ -156,7 +156,8 @@ def _user(payload: Payload) -> tuple[str, str]:
 
 
 def to_interaction_event(payload: Payload) -> Event | None:
-    """A `block_actions` button press or a `view_submission`; None for anything else."""
+    """A `block_actions` button press or a `view_submission`; None for anything else, and for
+    one that copbot did not make (no channel to act in)."""
     user_id, user_name = _user(payload)
     workspace, enterprise = _team_id(payload), _enterprise_id(payload)
     match payload.get("type"):
@@ -174,6 +175,8 @@ def to_interaction_event(payload: Payload) -> Event | None:
                 channel, channel_name = block_id.removeprefix(CHANNEL_BLOCK_PREFIX), None
             elif not channel:
                 channel = str((payload.get("view") or {}).get("id", ""))
+            if not channel:
+                return None  # not a button copbot made: its buttons always have a place
             return ButtonPressed(
                 origin=Origin(
                     platform=PLATFORM,
@@ -193,6 +196,8 @@ def to_interaction_event(payload: Payload) -> Event | None:
             view = payload.get("view") or {}
             metadata = _metadata(view.get("private_metadata"))
             channel = str(metadata.get("channel_id", ""))
+            if not channel:
+                return None  # not a form copbot opened: its forms carry their channel
             return FormSubmitted(
                 origin=Origin(
                     platform=PLATFORM,
