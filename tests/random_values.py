@@ -116,6 +116,8 @@ def json_value(rng: random.Random, depth: int = 0) -> Any:
         case "float":
             return rng.choice((0.5, -1e308, 1e-9))
         case "str":
+            if rng.random() < 0.03:
+                return "lone \ud800 surrogate"
             return text(rng) if rng.random() < 0.7 else word(rng)
         case "list":
             return [json_value(rng, depth + 1) for _ in range(rng.randint(0, 3))]

@@ -50,6 +50,9 @@ MALFORMED_BODIES = [
     (b'{"type": "event_callback", "team": 5, "event": {"type": "message"}}', JSON),
     (interaction_body({"type": "block_actions", "actions": [{"action_id": 1}]}), FORM),
     (interaction_body({"type": "block_actions", "user": "U1"}), FORM),
+    # Text no database can store (PostgreSQL refuses NUL; a lone surrogate cannot be encoded).
+    (slash_command_body("skills a\x00b"), FORM),
+    (b'{"type": "event_callback", "event": {"type": "message", "text": "\\ud800"}}', JSON),
 ]
 
 

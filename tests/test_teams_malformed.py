@@ -76,6 +76,8 @@ def malformed(chat: TeamsChat) -> list[dict[str, Any]]:
         {**chat.activity("message_reaction_added"), "reactionsAdded": "x"},
         {**message, "serviceUrl": None},
         {**message, "serviceUrl": 5},
+        {**message, "text": "skills a\x00b"},
+        {**message, "from": {"id": BOB[0], "name": "\ud800"}},
     ]
 
 

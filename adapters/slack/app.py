@@ -13,6 +13,7 @@ from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.request.internals import parse_body
 
+from adapters.inbound_text import text_problem
 from adapters.slack import shapes
 from adapters.slack.delivery import Delivery
 from adapters.slack.installations import Installations, SingleWorkspace
@@ -57,7 +58,7 @@ def _parse(body: bytes, request: web.Request) -> tuple[AsyncBoltRequest | None, 
         return None, "not JSON or form data"
     if not isinstance(parsed, dict):
         return None, "not an object"
-    found = shapes.problem(parsed)
+    found = shapes.problem(parsed) or text_problem(parsed)
     if found is not None:
         return None, found
     # Bolt parses the text again (its constructor takes no parsed body in HTTP mode).

@@ -16,6 +16,8 @@ from botbuilder.schema import Activity
 from msrest.exceptions import DeserializationError
 from msrest.serialization import Model
 
+from adapters.inbound_text import text_problem
+
 _MODELS: dict[str, type[Model]] = {
     name: value
     for name, value in vars(botbuilder.schema).items()
@@ -36,6 +38,9 @@ def read_activity(body: Any) -> Activity:
         raise MalformedActivity("the body is not an object")
     if not isinstance(body.get("type"), str) or not body["type"]:
         raise MalformedActivity("no activity type")
+    unusable = text_problem(body)
+    if unusable is not None:
+        raise MalformedActivity(unusable)
     problem = _shape_problem(Activity, body, "")
     if problem is not None:
         raise MalformedActivity(problem)
