@@ -14,7 +14,7 @@ from bot.app import Core
 from bot.events import Event
 from bot.replies import Reply
 from tests.fakes.bot_connector import FakeBotConnector
-from tests.test_teams_endpoint import BOB, Client, TeamsChat
+from tests.test_teams_endpoint import BOB, Client, TeamsChat, card_text
 
 
 @pytest.fixture
@@ -114,3 +114,14 @@ async def test_a_card_submit_copbot_did_not_make_is_ignored(
         personal = {**chat.in_personal_chat("ignored"), "text": None, "value": value}
         assert await chat.post(personal) == []
     assert seen == []
+
+
+async def test_a_name_longer_than_copbot_keeps_is_cut_not_a_failure(
+    chat: TeamsChat, seen: list[Event], core: Core
+) -> None:
+    long_name = "Ann " + "n" * 252  # Entra ID allows display names of 256 characters
+    message = chat.in_channel('setup "Data"')
+    message["from"]["name"] = long_name
+    [answer] = await chat.post(message)
+    assert "Data" in card_text(answer) and "went wrong" not in card_text(answer)
+    assert seen[0].origin.user_name == long_name[:200]

@@ -24,6 +24,8 @@ from bot.events import (
 PLATFORM = "teams"
 THREAD_MARKER = ";messageid="
 PERSONAL = "personal"
+# copbot keeps 200 characters of a person's or channel's name; Entra ID allows 256 for a name.
+NAME_LIMIT = 200
 _AT = re.compile(r"<at>(.*?)</at>", re.DOTALL)
 _SPACES = re.compile(r"[ \t\u00a0]+")
 
@@ -75,13 +77,14 @@ def origin(activity: Activity, user: ChannelAccount | None = None) -> Origin:
     present on every activity (aadObjectId is missing for guests and in some events)."""
     who = user or activity.from_property
     _, thread = split_thread(str(activity.conversation.id))
+    place = channel_name(activity)
     return Origin(
         platform=PLATFORM,
         workspace=tenant_of(activity),
         channel=channel_key(activity),
         user=str(who.id),
-        user_name=str(getattr(who, "name", None) or ""),
-        channel_name=channel_name(activity),
+        user_name=str(getattr(who, "name", None) or "")[:NAME_LIMIT],
+        channel_name=place[:NAME_LIMIT] if place else None,
         is_direct=conversation_type(activity) == PERSONAL,
         thread=thread,
     )
