@@ -35,9 +35,12 @@ def server_app(core: Core) -> web.Application:
 
 
 @asynccontextmanager
-async def listening(app: web.Application, host: str, port: int) -> AsyncIterator[web.AppRunner]:
-    """Serve `app` on host:port until the block ends (adapters start and stop with it)."""
-    runner = web.AppRunner(app)
+async def listening(
+    app: web.Application, host: str, port: int, *, access_log: bool = False
+) -> AsyncIterator[web.AppRunner]:
+    """Serve `app` on host:port until the block ends (adapters start and stop with it);
+    aiohttp's line per request only when `access_log` (COPBOT_ACCESS_LOG) asks for it."""
+    runner = web.AppRunner(app) if access_log else web.AppRunner(app, access_log=None)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()

@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     # The base of every link copbot shows (calendar feeds, "Add to calendar"); by default the
     # HTTP server's own address, which only works on this machine.
     public_url: str | None = Field(None, validation_alias=_env("COPBOT_PUBLIC_URL"))
+    access_log: bool = Field(False, validation_alias=_env("COPBOT_ACCESS_LOG"))
 
     slack_bot_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_BOT_TOKEN"))
     slack_signing_secret: SecretStr | None = Field(

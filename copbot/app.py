@@ -91,7 +91,9 @@ async def running(
         scheduler = await stack.enter_async_context(Scheduler())
         scheduler.every("upkeep", UPKEEP_SECONDS, lambda: upkeep(core))
         if app is not None:
-            await stack.enter_async_context(listening(app, settings.host, settings.port))
+            await stack.enter_async_context(
+                listening(app, settings.host, settings.port, access_log=settings.access_log)
+            )
             log.info("copbot listening on http://%s:%s", settings.host, settings.port)
         yield CopBot(core=core, scheduler=scheduler, web=app)
 

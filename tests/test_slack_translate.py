@@ -200,3 +200,15 @@ def test_a_modal_submission_carries_its_channel_and_values() -> None:
 
 def test_other_interactions_are_ignored() -> None:
     assert to_interaction_event({"type": "shortcut", "user": {"id": "U1"}}) is None
+
+
+def test_a_button_or_form_with_no_channel_to_act_in_is_not_copbots_and_is_ignored() -> None:
+    button = load_payload("block_actions")
+    for key in ("channel", "container"):
+        button.pop(key)
+    button["actions"][0]["block_id"] = "in:"
+    assert to_interaction_event(button) is None
+    form = load_payload("view_submission")
+    for metadata in ("", "{", "[1]", '{"channel_name": "general"}'):
+        form["view"]["private_metadata"] = metadata
+        assert to_interaction_event(form) is None

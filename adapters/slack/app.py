@@ -10,13 +10,18 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.request.internals import parse_body
 
+from adapters.inbound_text import text_problem
+from adapters.slack import shapes
 from adapters.slack.delivery import Delivery
 from adapters.slack.installations import Installations, SingleWorkspace
 from adapters.slack.listeners import ACK_DEADLINE_SECONDS, SlackListeners
 from adapters.slack.manifest import EVENTS_PATH
 from adapters.slack.platform import SlackPlatform, make_client
 from adapters.slack.render import SlackRenderer
+from adapters.slack.verification import RawBodyVerifier
 from bot.app import Core
 from bot.settings import Settings, SettingsError
 
@@ -39,6 +44,32 @@ def check_settings(settings: Settings) -> None:
         )
 
 
+def _parse(body: bytes, request: web.Request) -> tuple[AsyncBoltRequest | None, str]:
+    """The Bolt request for a signed body, or None and why when the body is not one Slack would
+    send: not UTF-8, not JSON or form data, or fields Bolt and copbot read of the wrong type."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, "not UTF-8"
+    content_type = request.headers.get("Content-Type", "").split(";")[0].strip() or None
+    try:
+        parsed = parse_body(text, content_type)
+    except ValueError:
+        return None, "not JSON or form data"
+    if not isinstance(parsed, dict):
+        return None, "not an object"
+    found = shapes.problem(parsed) or text_problem(parsed)
+    if found is not None:
+        return None, found
+    # Bolt parses the text again (its constructor takes no parsed body in HTTP mode).
+    bolt_request = AsyncBoltRequest(
+        body=text,
+        query=request.query_string,
+        headers=request.headers,  # type: ignore[arg-type]  # a mapping is all Bolt reads
+    )
+    return bolt_request, ""
+
+
 def _secret(value: object) -> str:
     getter = getattr(value, "get_secret_value", None)
     return str(getter()) if getter is not None else ""
@@ -51,6 +82,9 @@ class SlackAdapter:
         settings = core.settings
         check_settings(settings)
         self.settings = settings
+        secret = _secret(settings.slack_signing_secret)
+        # Socket Mode needs no signing secret; HTTP mode refuses to start without one.
+        self.verifier = RawBodyVerifier(secret) if secret else None
         renderer = SlackRenderer()
         self.installations: Installations | None = None
         if settings.slack_client_id and settings.slack_client_secret:
@@ -62,7 +96,7 @@ class SlackAdapter:
                 client=client,
             )
             self.bolt = AsyncApp(
-                signing_secret=_secret(settings.slack_signing_secret),
+                signing_secret=secret,
                 client=client,
                 process_before_response=True,
                 oauth_settings=self.installations.oauth_settings,
@@ -73,7 +107,7 @@ class SlackAdapter:
         else:
             token = _secret(settings.slack_bot_token)
             self.bolt = AsyncApp(
-                signing_secret=_secret(settings.slack_signing_secret),
+                signing_secret=secret,
                 client=make_client(settings.slack_api_url, token),
                 process_before_response=True,
             )
@@ -112,10 +146,23 @@ class SlackAdapter:
             self._socket_mode = None
 
     async def handle(self, request: web.Request) -> web.Response:
-        """POST /slack/events: commands, events and interactivity, verified by Bolt."""
-        return await to_aiohttp_response(
-            await self.bolt.async_dispatch(await to_bolt_request(request))
+        """POST /slack/events: commands, events and interactivity. The signature is checked on
+        the raw bytes before anything parses them: 401 when it fails, 400 when a signed body
+        cannot be read, and one short log line either way."""
+        body = await request.read()
+        problem = (
+            self.verifier.problem(body, request.headers)
+            if self.verifier is not None
+            else "no signing secret configured"
         )
+        if problem is not None:
+            log.info("refused a Slack request from %s: %s", request.remote, problem)
+            return web.json_response({"error": "invalid request"}, status=401)
+        bolt_request, unreadable = _parse(body, request)
+        if bolt_request is None:
+            log.info("refused a signed Slack request from %s: %s", request.remote, unreadable)
+            return web.json_response({"error": "unreadable body"}, status=400)
+        return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))
 
     def mount(self, web_app: web.Application) -> None:
         """Add the Slack routes to the server and tie the adapter to its start and stop."""

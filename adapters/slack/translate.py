@@ -185,7 +185,8 @@ def _user(payload: Payload) -> tuple[str, str]:
 
 
 def to_interaction_event(payload: Payload) -> Event | None:
-    """A `block_actions` button press or a `view_submission`; None for anything else."""
+    """A `block_actions` button press or a `view_submission`; None for anything else, and for
+    one that copbot did not make (no channel to act in)."""
     user_id, user_name = _user(payload)
     workspace, enterprise = _team_id(payload), _enterprise_id(payload)
     match payload.get("type"):
@@ -203,6 +204,8 @@ def to_interaction_event(payload: Payload) -> Event | None:
                 channel, channel_name = block_id.removeprefix(CHANNEL_BLOCK_PREFIX), None
             elif not channel:
                 channel = str((payload.get("view") or {}).get("id", ""))
+            if not channel:
+                return None  # not a button copbot made: its buttons always have a place
             message_ts = container.get("message_ts")
             return ButtonPressed(
                 origin=Origin(
@@ -225,13 +228,15 @@ def to_interaction_event(payload: Payload) -> Event | None:
                     message_id=str(message_ts),
                     thread=container.get("thread_ts") or None,
                 )
-                if message_ts and channel
+                if message_ts
                 else None,
             )
         case "view_submission":
             view = payload.get("view") or {}
             metadata = _metadata(view.get("private_metadata"))
             channel = str(metadata.get("channel_id", ""))
+            if not channel:
+                return None  # not a form copbot opened: its forms carry their channel
             return FormSubmitted(
                 origin=Origin(
                     platform=PLATFORM,

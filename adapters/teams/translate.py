@@ -25,6 +25,8 @@ from bot.events import (
 PLATFORM = "teams"
 THREAD_MARKER = ";messageid="
 PERSONAL = "personal"
+# copbot keeps 200 characters of a person's or channel's name; Entra ID allows 256 for a name.
+NAME_LIMIT = 200
 _AT = re.compile(r"<at>(.*?)</at>", re.DOTALL)
 _SPACES = re.compile(r"[ \t\u00a0]+")
 
@@ -76,13 +78,14 @@ def origin(activity: Activity, user: ChannelAccount | None = None) -> Origin:
     present on every activity (aadObjectId is missing for guests and in some events)."""
     who = user or activity.from_property
     _, thread = split_thread(str(activity.conversation.id))
+    place = channel_name(activity)
     return Origin(
         platform=PLATFORM,
         workspace=tenant_of(activity),
         channel=channel_key(activity),
         user=str(who.id),
-        user_name=str(getattr(who, "name", None) or ""),
-        channel_name=channel_name(activity),
+        user_name=str(getattr(who, "name", None) or "")[:NAME_LIMIT],
+        channel_name=place[:NAME_LIMIT] if place else None,
         is_direct=conversation_type(activity) == PERSONAL,
         thread=thread,
     )
@@ -130,27 +133,29 @@ def _text_value(value: Any) -> str:
 
 
 def _submitted(activity: Activity) -> Event | None:
-    """An Adaptive Card `Action.Submit`: button data `{action, value}` or a form `{form, …}`."""
+    """An Adaptive Card `Action.Submit` from one of copbot's cards: button data
+    `{action, value}` or a form `{form, …}`, names and values as copbot wrote them (strings).
+    Anything else was not made by copbot and is ignored, never read as a command."""
     value = activity.value
     if not isinstance(value, Mapping):
         return None
-    where = origin(activity)
-    if value.get("form"):
+    form, action, data = value.get("form"), value.get("action"), value.get("value")
+    if form and isinstance(form, str):
         fields = {
             str(k): _text_value(v)
             for k, v in value.items()
             if k not in ("form", "msteams") and not isinstance(v, Mapping | list)
         }
         return FormSubmitted(
-            origin=where, event_id=event_id(activity), form=str(value["form"]), values=fields
+            origin=origin(activity), event_id=event_id(activity), form=form, values=fields
         )
-    if value.get("action"):
+    if action and isinstance(action, str) and (data is None or isinstance(data, str)):
         return ButtonPressed(
-            origin=where,
+            origin=origin(activity),
             event_id=event_id(activity),
-            action=str(value["action"]),
-            value=_text_value(value.get("value")),
-            message=message_ref(where, activity.reply_to_id),
+            action=action,
+            value=_text_value(data),
+            message=message_ref(origin(activity), activity.reply_to_id),
         )
     return None
 

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 from types import SimpleNamespace
 
-import jwt
 from aiohttp import web
+from botbuilder.core import serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botframework.connector.auth import ServiceClientCredentialsFactory
 
+from adapters.teams import signing_keys
 from adapters.teams.access import TeamsAccess, teams_access
+from adapters.teams.authentication import CopbotAuthentication, TokenRefused
+from adapters.teams.inbound import MalformedActivity, read_activity
 from adapters.teams.platform import TeamsPlatform
 from adapters.teams.references import ReferenceStore
 from adapters.teams.render import CardRenderer
+from adapters.teams.signing_keys import KeysUnavailable
 from adapters.teams.turns import TurnHandler
 from bot.app import Core
 from bot.settings import Settings
@@ -26,7 +29,8 @@ MESSAGES_PATH = "/api/messages"
 
 
 class TeamsEndpoint:
-    """Receives activities, lets botbuilder check their token, runs the turn."""
+    """Receives activities, lets botbuilder check their token, runs the turn. A request whose
+    token does not pass gets 401, one that cannot be checked (signing keys unavailable) 503."""
 
     def __init__(self, adapter: CloudAdapter, handler: TurnHandler, platform: TeamsPlatform):
         self.adapter = adapter
@@ -34,31 +38,41 @@ class TeamsEndpoint:
         self.platform = platform
 
     async def messages(self, request: web.Request) -> web.StreamResponse:
+        """POST /api/messages. The activity is read strictly (400 and one log line when it
+        cannot be), then botbuilder checks its token and runs the turn."""
         if "application/json" not in request.headers.get("Content-Type", ""):
             raise web.HTTPUnsupportedMediaType(text="expected an application/json activity")
         try:
-            body = await request.json()  # aiohttp keeps the body for botbuilder to read again
-        except json.JSONDecodeError:
-            raise web.HTTPBadRequest(text="the body is not JSON") from None
-        if not isinstance(body, dict) or not body.get("type"):
-            raise web.HTTPBadRequest(text="the body is not an activity")
+            activity = read_activity(await request.json())
+        except (ValueError, UnicodeDecodeError) as exc:  # JSON errors are ValueErrors too
+            reason = str(exc) if isinstance(exc, MalformedActivity) else "the body is not JSON"
+            log.info("refused a Teams activity from %s: %s", request.remote, reason)
+            raise web.HTTPBadRequest(text=reason) from None
         try:
-            response = await self.adapter.process(request, self.handler)
-        except jwt.PyJWTError:
-            # botbuilder lets a malformed token escape as an error; it is a refusal.
+            # What botbuilder's CloudAdapter.process does after deserialising, on our activity.
+            invoke = await self.adapter.process_activity(
+                request.headers.get("Authorization", ""), activity, self.handler.on_turn
+            )
+        except TokenRefused as refused:
+            log.info("refused a Teams request from %s: %s", request.remote, refused)
             raise web.HTTPUnauthorized() from None
+        except KeysUnavailable:
+            log.warning("could not check a Teams request's token: no signing keys")
+            raise web.HTTPServiceUnavailable(text="cannot check tokens right now") from None
         except web.HTTPException:
             raise
         except Exception:
             error_id = secrets.token_hex(4)
             log.exception("error %s handling a Teams activity", error_id)
             return web.json_response({"error": error_id}, status=500)
-        return response if response is not None else web.Response(status=201)
+        if invoke is None:
+            return web.Response(status=201)
+        return web.json_response(serializer_helper(invoke.body), status=invoke.status)
 
 
 def bot_authentication(
     settings: Settings, credentials_factory: ServiceClientCredentialsFactory | None = None
-) -> ConfigurationBotFrameworkAuthentication:
+) -> CopbotAuthentication:
     """botbuilder's authentication from copbot's settings (empty app id: no authentication)."""
     password = settings.teams_app_password.get_secret_value() if settings.teams_app_password else ""
     tenant = settings.teams_app_tenant_id or ""
@@ -68,7 +82,9 @@ def bot_authentication(
         APP_TYPE="SingleTenant" if tenant else "MultiTenant",
         APP_TENANTID=tenant,
     )
-    return ConfigurationBotFrameworkAuthentication(config, credentials_factory=credentials_factory)
+    return CopbotAuthentication(
+        ConfigurationBotFrameworkAuthentication(config, credentials_factory=credentials_factory)
+    )
 
 
 def build_teams(
@@ -82,6 +98,8 @@ def build_teams(
             "anyone who reaches %s can act as any user",
             MESSAGES_PATH,
         )
+    else:
+        signing_keys.install()  # token checks fetch keys without blocking the event loop
     adapter = CloudAdapter(bot_authentication(core.settings, credentials_factory))
     references = ReferenceStore(core.database, core.clock)
     renderer = CardRenderer()

@@ -12,8 +12,9 @@ TEAM_ID = "T0001"
 APP_ID = "A0001"
 
 
-def sign(secret: str, body: bytes, timestamp: int) -> dict[str, str]:
-    """The `X-Slack-Signature` and `X-Slack-Request-Timestamp` headers for `body`."""
+def sign(secret: str, body: bytes, timestamp: int | str) -> dict[str, str]:
+    """The `X-Slack-Signature` and `X-Slack-Request-Timestamp` headers for `body` (a string
+    timestamp is used as given, to sign malformed ones)."""
     base = b"v0:" + str(timestamp).encode() + b":" + body
     digest = hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
     return {"X-Slack-Signature": f"v0={digest}", "X-Slack-Request-Timestamp": str(timestamp)}

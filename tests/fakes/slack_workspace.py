@@ -126,6 +126,14 @@ class SlackClientSide:
         async with self._session.post(self.url + path, data=body, headers=all_headers) as resp:
             return Answer(status=resp.status, text=await resp.text())
 
+    async def post_unsigned(self, body: bytes, headers: dict[str, str]) -> Answer:
+        """POST `body` to /slack/events with exactly `headers` (no signature added)."""
+        assert self._session is not None
+        async with self._session.post(
+            self.url + "/slack/events", data=body, headers=headers
+        ) as resp:
+            return Answer(status=resp.status, text=await resp.text())
+
     async def get(self, path: str, headers: dict[str, str] | None = None) -> aiohttp.ClientResponse:
         assert self._session is not None
         async with self._session.get(
