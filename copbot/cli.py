@@ -49,6 +49,9 @@ def _settings(database: str | None = None) -> Settings:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if settings.log_level != "DEBUG":
+        # The scheduler says "started", "added job", "executed" at INFO: noise, not news.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
     return settings
 
 

@@ -42,13 +42,18 @@ class Scheduler:
     def every(self, name: str, seconds: float, job: Job) -> None:
         """Run `job` every `seconds` (replacing a job of the same name)."""
         self._scheduler.add_job(
-            _guarded(name, job), "interval", seconds=seconds, id=name, replace_existing=True
+            _guarded(name, job),
+            "interval",
+            seconds=seconds,
+            id=name,
+            name=name,
+            replace_existing=True,
         )
 
     def at(self, name: str, when: datetime, job: Job) -> None:
         """Run `job` once at `when` (a timezone-aware time), replacing a job of that name."""
         self._scheduler.add_job(
-            _guarded(name, job), "date", run_date=when, id=name, replace_existing=True
+            _guarded(name, job), "date", run_date=when, id=name, name=name, replace_existing=True
         )
 
     def cancel(self, name: str) -> None:

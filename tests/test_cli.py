@@ -172,3 +172,13 @@ def test_db_upgrade_is_repeatable(tmp_path: Path) -> None:
         result = copbot("db", "upgrade", database=database)
         assert result.returncode == 0, result.stderr
         assert "up to date" in result.stdout
+
+
+def test_the_installed_copbot_command_runs() -> None:
+    """The console script `make` installs (the README's commands use it) starts the CLI."""
+    script = Path(sys.executable).with_name("copbot")
+    result = subprocess.run(
+        [str(script), "--help"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "chat" in result.stdout and "serve" in result.stdout
