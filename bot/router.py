@@ -100,6 +100,7 @@ class Router:
             raise UserError(
                 "unknown_command", usage="help", verb=command.verb, suggestion=suggestion
             )
+        spec.check(command)
         community, caller = (
             await self._communities.where_and_who(origin) if spec.scoped else (None, None)
         )
