@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import AsyncIterator
 from urllib.parse import parse_qs, urlencode
@@ -128,3 +129,18 @@ async def test_socket_mode_needs_no_signing_secret(core: Core, api: FakeSlackApi
     )
 
     assert adapter.socket_mode
+
+
+async def test_a_token_from_the_environment_draws_no_bolt_warning(
+    core: Core,
+    api: FakeSlackApi,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    adapter = SlackAdapter(with_slack(core, api))
+
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert adapter.bolt.client.base_url == api.base_url
+    assert len(adapter.bolt.client.retry_handlers) == 3
+    assert adapter.bolt.client.token == "xoxb-test"
