@@ -91,3 +91,18 @@ async def test_mentions_take_any_letters(bot: ConsoleBot) -> None:
         assert f"@{name} is now on the core team of DS" in out, out
     listing = await bot.say("members core", as_="alice")
     assert "@José" in listing and "@Zoë" in listing and "@李雷" in listing
+
+
+async def test_the_setup_form_is_cleaned_and_checked_like_the_command(core: Core) -> None:
+    from bot.events import FormSubmitted
+
+    origin = Origin(platform="slack", workspace="T1", channel="C1", user="U1", user_name="Ann")
+    values = {"name": "D\x00S", "kind": "guild\x00", "domain": "x" * 301, "mission": "M"}
+    [refused] = await core.router.handle(FormSubmitted(origin=origin, form="setup", values=values))
+    assert refused.data["error"] == "field_too_long" and refused.data["field"] == "domain"
+    values = {**values, "domain": "a\tb\nc", "mission": "one\x00\r\ntwo"}
+    [charter] = await core.router.handle(FormSubmitted(origin=origin, form="setup", values=values))
+    assert charter.kind == "charter"
+    community = charter.data["community"]
+    assert (community["name"], community["kind"]) == ("DS", "guild")
+    assert (community["domain"], community["mission"]) == ("a b c", "one\ntwo")
