@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 
 from bot.errors import UserError
 from bot.events import UserRef
+from bot.text import clean
 
 MAX_LENGTH = 4000
 PREFIX = "/cop"
 # Phones and word processors turn quotes curly; the grammar wants straight ones.
 _SMART_QUOTES = str.maketrans("“”„«»‘’", '"""""\'\'')  # noqa: RUF001
-_MENTION = re.compile(r"<@([A-Za-z0-9_.:\-@#]+)(?:\|([^>]*))?>")
+# `<@ID>` or `<@ID|name>`; console ids are names, so an id may hold any letters.
+_MENTION = re.compile(r"<@([^\s<>|]+)(?:\|([^>]*))?>")
 _OPTION = re.compile(r"^([A-Za-z][A-Za-z0-9_-]*)=")
 
 Arg = str | UserRef
@@ -21,11 +23,13 @@ Arg = str | UserRef
 
 @dataclass(frozen=True, kw_only=True)
 class ParsedCommand:
-    """A parsed command line. `args` keeps order; options are keyed in lower case."""
+    """A parsed command line. `args` keeps order; options are keyed in lower case;
+    `quoted` holds the positions in `args` of the arguments typed in quotes."""
 
     verb: str
     args: tuple[Arg, ...] = ()
     options: Mapping[str, str] = field(default_factory=dict)
+    quoted: frozenset[int] = frozenset()
 
     @property
     def words(self) -> tuple[str, ...]:
@@ -92,7 +96,8 @@ def _tokens(line: str) -> list[_Token]:
 
 def parse(text: str) -> ParsedCommand:
     """Parse one command line; raises `UserError` with a friendly reason when it cannot."""
-    line = text.translate(_SMART_QUOTES).strip()
+    # Line breaks stay: they separate words, and a quoted mission may span lines.
+    line = clean(text, multiline=True).translate(_SMART_QUOTES).strip()
     if len(line) > MAX_LENGTH:
         raise UserError("command_too_long", limit=MAX_LENGTH)
     if line.lower() == PREFIX or line.lower().startswith(PREFIX + " "):
@@ -105,6 +110,7 @@ def parse(text: str) -> ParsedCommand:
         raise UserError("command_starts_with_word")
     args: list[Arg] = []
     options: dict[str, str] = {}
+    quoted: set[int] = set()
     for token in tail:
         if token.user is not None:
             args.append(token.user)
@@ -113,5 +119,9 @@ def parse(text: str) -> ParsedCommand:
         elif not token.quoted and (option := _OPTION.match(token.text)):
             options[option.group(1).lower()] = token.text[option.end() :]
         else:
+            if token.quoted:
+                quoted.add(len(args))
             args.append(token.text)
-    return ParsedCommand(verb=head.text.lower(), args=tuple(args), options=options)
+    return ParsedCommand(
+        verb=head.text.lower(), args=tuple(args), options=options, quoted=frozenset(quoted)
+    )

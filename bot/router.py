@@ -6,6 +6,7 @@ replies are small wrappers around that dispatch."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
@@ -31,6 +32,7 @@ from bot.parsing import parse
 from bot.replies import Reply, Visibility
 from bot.services.communities import CommunityService
 from bot.services.ledger import EventLedger
+from bot.text import clean_origin
 from bot.vocabulary import ROLE_PLURALS, ROLES
 from messages.commands import command_text
 
@@ -93,6 +95,9 @@ class Router:
         Replies addressed elsewhere (a DM to another user) go out through the outbox here.
         Never raises: a problem becomes a friendly reply."""
         answers = []
+        cleaned = clean_origin(event.origin)
+        if cleaned is not event.origin:
+            event = dataclasses.replace(event, origin=cleaned)
         for reply in await self._handle(event):
             if reply.to is None:
                 answers.append(reply)
@@ -138,6 +143,7 @@ class Router:
             raise UserError(
                 "unknown_command", usage="help", verb=command.verb, suggestion=suggestion
             )
+        spec.check(command)
         community, caller = (
             await self._communities.where_and_who(origin) if spec.scoped else (None, None)
         )

@@ -28,6 +28,24 @@ ROLE_PLURALS: Mapping[str, str] = MappingProxyType(
         Role.SPONSOR: "sponsors",
     }
 )
+# How a sentence says someone holds a role: "@bob is now on the core team of DS".
+ROLE_PHRASES: Mapping[str, str] = MappingProxyType(
+    {
+        Role.STEWARD: "a steward",
+        Role.CORE: "on the core team",
+        Role.MEMBER: "a member",
+        Role.SPONSOR: "a sponsor",
+    }
+)
+# What one person in a role is called when people are counted: "2 core team members".
+ROLE_NOUNS: Mapping[str, str] = MappingProxyType(
+    {
+        Role.STEWARD: "steward",
+        Role.CORE: "core team member",
+        Role.MEMBER: "member",
+        Role.SPONSOR: "sponsor",
+    }
+)
 # What people may type for a role (`role @bob core`, `members stewards`).
 ROLE_WORDS: Mapping[str, Role] = MappingProxyType(
     {
@@ -54,13 +72,25 @@ FIELD_LABELS: Mapping[str, str] = MappingProxyType(
 )
 FIELD_LIMITS: Mapping[str, int] = MappingProxyType({"name": 80, "domain": 300, "mission": 1000})
 
+# The word that confirms a command asking first (`leave confirm`, `archive confirm`).
+CONFIRM_WORD = "confirm"
+
 SKILLS_MAX = 20
 SKILL_LENGTH_MAX = 40
+
+# Names platforms send, cut to the sizes of their columns in storage/models.py.
+DISPLAY_NAME_MAX = 200
+CHANNEL_NAME_MAX = 200
 
 
 def role_label(role: str) -> str:
     """`core` -> `core team`; an unknown value is shown as it is."""
     return ROLE_LABELS.get(role, role)
+
+
+def role_phrase(role: str) -> str:
+    """`core` -> `on the core team`, `steward` -> `a steward`."""
+    return ROLE_PHRASES.get(role, role)
 
 
 # Reactions in the core's words: every platform has these (Teams names exactly these);

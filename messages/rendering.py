@@ -30,6 +30,11 @@ def word_list(items: list[Any], last: str = "and") -> str:
     return f"{', '.join(words[:-1])} {last} {words[-1]}"
 
 
+def plural(noun: str, count: int = 2) -> str:
+    """`member` for one, `members` for any other count (the nouns we count are regular)."""
+    return noun if count == 1 else noun + "s"
+
+
 def make_environment() -> Environment:
     """A fresh environment over `messages/templates` (strict: a missing value is an error)."""
     environment = Environment(
@@ -44,6 +49,7 @@ def make_environment() -> Environment:
     )
     environment.policies["json.dumps_kwargs"] = {"ensure_ascii": False}
     environment.filters["words"] = word_list
+    environment.filters["plural"] = plural
     return environment
 
 

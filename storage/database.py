@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import fcntl
+import hashlib
+import logging
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +24,11 @@ SQLITE_POOL_SIZE = 5
 
 def _enable_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
+    # First, so that switching a new file to WAL waits for a concurrent process to do the same.
+    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
 
 
@@ -33,12 +37,11 @@ def make_engine(url: str, *, schema: str | None = None) -> AsyncEngine:
     parsed = make_url(url)
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
-        database = parsed.database or ""
-        if database and database != ":memory:":
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        # A fixed pool: overflow connections would be opened (a thread and PRAGMAs each) and
-        # closed again under load, which made concurrent requests several times slower.
-        if database and database != ":memory:":
+        database_file = sqlite_file(url)
+        if database_file is not None:
+            database_file.parent.mkdir(parents=True, exist_ok=True)
+            # A fixed pool: overflow connections would be opened (a thread and PRAGMAs each)
+            # and closed again under load, which made concurrent requests several times slower.
             kwargs.update(pool_size=SQLITE_POOL_SIZE, max_overflow=0)
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _enable_sqlite_pragmas)
@@ -46,6 +49,52 @@ def make_engine(url: str, *, schema: str | None = None) -> AsyncEngine:
     if schema:
         kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
     return create_async_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite `url` (None for other databases and in-memory SQLite)."""
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+        return None
+    return Path(database).expanduser()
+
+
+def migration_lock_key(schema: str | None) -> int:
+    """The PostgreSQL advisory lock that serialises migrations of one schema."""
+    digest = hashlib.sha256(f"copbot migrations {schema or ''}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+@contextmanager
+def _file_lock(path: Path | None) -> Iterator[None]:
+    """Hold an exclusive lock on `path` (created if need be) across processes."""
+    if path is None:
+        yield
+        return
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def _quiet_alembic() -> Iterator[None]:
+    """Alembic says INFO for every step; at each start that is noise, so only warnings show."""
+    logger = logging.getLogger("alembic")
+    level = logger.level
+    logger.setLevel(max(level, logging.WARNING))
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _upgrade(config: Config, lock_file: Path | None) -> None:
+    with _file_lock(lock_file), _quiet_alembic():
+        command.upgrade(config, "head")
 
 
 def alembic_config(url: str, *, schema: str | None = None) -> Config:
@@ -64,25 +113,50 @@ class Database:
     def __init__(self, url: str, *, schema: str | None = None) -> None:
         self.url = url
         self.schema = schema
+        self.backend = make_url(url).get_backend_name()
         self.engine = make_engine(url, schema=schema)
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
 
-    @property
-    def backend(self) -> str:
-        return make_url(self.url).get_backend_name()
-
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
-        """A session inside one transaction: committed on success, rolled back on error."""
+    async def session(self, *, write: bool = False) -> AsyncIterator[AsyncSession]:
+        """A session inside one transaction: committed on success, rolled back on error.
+
+        `write=True` for a transaction that checks what it reads before writing (the last
+        steward, one community per channel). On SQLite it starts with `BEGIN IMMEDIATE`,
+        taking the write lock before the first read, so such transactions run one after the
+        other; on PostgreSQL the service locks the rows it checks (`SELECT ... FOR UPDATE`)."""
         async with self._sessions() as session, session.begin():
+            if write and self.backend == "sqlite":
+                # pysqlite begins a transaction only before a write; one begun here is kept.
+                connection = await session.connection()
+                await connection.exec_driver_sql("BEGIN IMMEDIATE")
             yield session
 
     async def upgrade(self) -> None:
-        """Bring the schema to the newest migration (Alembic runs in a worker thread)."""
+        """Bring the schema to the newest migration (Alembic runs in a worker thread).
+
+        Processes starting at once migrate one at a time: on PostgreSQL under an advisory
+        lock per schema, on SQLite under a lock on the file `<database>.migrate.lock`."""
         config = alembic_config(self.url, schema=self.schema)
-        await asyncio.to_thread(command.upgrade, config, "head")
+        database_file = sqlite_file(self.url)
+        if self.backend != "postgresql":
+            lock_file = (
+                database_file.with_name(database_file.name + ".migrate.lock")
+                if database_file
+                else None
+            )
+            await asyncio.to_thread(_upgrade, config, lock_file)
+            return
+        key = migration_lock_key(self.schema)
+        async with self.engine.connect() as connection:
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+            try:
+                await asyncio.to_thread(_upgrade, config, None)
+            finally:
+                await connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
 
     async def ping(self) -> bool:
         """True when the database answers a trivial query."""

@@ -62,7 +62,7 @@ class Workspace(SQLModel, table=True):
 
 
 class Community(SQLModel, table=True):
-    """A community of practice, guild or ERG bound to one home channel."""
+    """A community of practice, guild or ERG bound to one home channel (also once archived)."""
 
     __tablename__ = "communities"
     __table_args__ = (
@@ -81,6 +81,8 @@ class Community(SQLModel, table=True):
     channel_name: str | None = Field(default=None, max_length=200)
     timezone: str = Field(default="UTC", max_length=64)
     created_at: datetime = _when(nullable=False)
+    # Set while the community is archived: its data is kept and `setup` brings it back.
+    archived_at: datetime | None = _when(nullable=True)
 
 
 class Member(SQLModel, table=True):

@@ -47,6 +47,8 @@ SCRIPT: tuple[tuple[str, str], ...] = (
     ("carol", "membrs"),
     ("alice", "leave <@bob|Bob>"),
 )
+# After the home view: bob, now the only member, leaves and so archives the community.
+CLOSING: tuple[tuple[str, str], ...] = (("bob", "leave"), ("bob", "leave confirm"))
 
 
 async def collect_replies(core: Core) -> dict[str, Reply]:
@@ -59,6 +61,9 @@ async def collect_replies(core: Core) -> dict[str, Reply]:
             found.setdefault(reply.kind, reply)
     for reply in await core.router.handle(HomeOpened(origin=_origin("bob", "D1", direct=True))):
         found.setdefault(reply.kind, reply)
+    for user, text in CLOSING:
+        for reply in await core.router.handle(CommandInvoked(origin=_origin(user), text=text)):
+            found.setdefault(reply.kind, reply)
     await core.router.handle(
         FormSubmitted(
             origin=_origin("dan", "C2"), form="setup", values={"name": "Platform", "kind": "guild"}

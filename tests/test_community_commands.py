@@ -63,8 +63,9 @@ async def test_a_steward_changes_a_role_and_the_member_is_told(bot: ConsoleBot) 
     await bot.say(SETUP, as_="alice", channel="ds")
     await bot.say("join", as_="bob")
     out = await bot.say("role @bob core", as_="alice")
-    assert "[to @bob (direct message)] @alice made you core of Data Science" in out
-    assert "@bob is now core of Data Science (was member)" in out
+    assert "[to @bob (direct message)] You are now on the core team of Data Science" in out
+    assert "@bob is now on the core team of Data Science (was a member), set by @alice" in out
+    assert "bob is already on the core team." in await bot.say("role @bob core", as_="alice")
     assert (await members_of(bot.core))["bob"] == "core"
 
 

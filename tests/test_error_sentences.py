@@ -49,6 +49,8 @@ def test_each_sentence_renders_on_every_surface(kind: str) -> None:
     for key in ("roles", "kinds"):
         if key in data:
             data[key] = ["a", "b"]  # type: ignore[assignment]
+    if "names" in data:
+        data["names"] = ["x_<y>*", "b"]  # type: ignore[assignment]
     reply = error_reply(UserError(kind, usage="help", **data))
     text = Renderer("text").text("error", reply.data)
     assert text and "Usage: help [command]" in text

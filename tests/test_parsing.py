@@ -77,3 +77,20 @@ def test_any_input_parses_or_is_an_error_the_user_can_read(text: str) -> None:
         parse(text)
     except UserError as error:
         assert SENTENCES.sentence(error.kind, error.data)
+
+
+def test_quoted_arguments_are_marked() -> None:
+    command = parse("""setup "A" B 'C'""")
+    assert command.args == ("A", "B", "'C'")
+    assert command.quoted == frozenset({0})
+
+
+def test_control_characters_go_and_line_breaks_separate_words() -> None:
+    command = parse('setup "a\x00b" mission="one\r\ntwo"\tkind=cop\x07')
+    assert command.args == ("ab",)
+    assert command.options == {"mission": "one\ntwo", "kind": "cop"}
+
+
+def test_mention_ids_take_any_letters() -> None:
+    command = parse("role <@josé|José> <@李雷> core")
+    assert command.users == (UserRef(id="josé", name="José"), UserRef(id="李雷"))

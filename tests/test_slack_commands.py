@@ -62,10 +62,10 @@ async def test_the_spine_commands_work_as_in_the_console(
     refused = await slack.command("role <@U0ALICE|alice> member", **BOB)
     assert "Only stewards can use `/cop role`" in shown(refused)
     promoted = await slack.command("role <@U0BOB|bob> core")
-    assert "<@U0BOB> is now *core* of *Data Science* (was member)" in shown(promoted)
+    assert "<@U0BOB> is now on the core team of *Data Science* (was a member)" in shown(promoted)
     [dm] = await api.wait_for("chat.postMessage")
     assert api.calls_to("conversations.open")[0].args["users"] == "U0BOB"
-    assert dm.args["channel"] == "DU0BOB" and "made you" in dm.args["text"]
+    assert dm.args["channel"] == "DU0BOB" and "You are now on the core team" in dm.args["text"]
 
     left = await slack.command("leave <@U0BOB|bob>")
     assert "You left *Data Science*" in shown(left) and "<@U0BOB> is a steward now" in shown(left)

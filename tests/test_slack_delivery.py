@@ -17,6 +17,7 @@ def notice(number: int, **to: str) -> Reply:
         data={
             "community": {"name": f"Community {number}"},
             "role": "core",
+            "role_phrase": "on the core team",
             "by": {"id": "U0ALICE", "name": "alice"},
         },
         visibility=Visibility.DIRECT,
@@ -35,7 +36,7 @@ async def test_the_platform_is_registered_and_opens_a_dm_for_a_user(
     [posted] = api.calls_to("chat.postMessage")
     assert opened.args["users"] == "U0BOB" and posted.args["channel"] == "DU0BOB"
     assert posted.headers["Authorization"] == "Bearer xoxb-test"
-    assert ts and "made you *core* of *Community 1*" in str(posted.args["blocks"])
+    assert ts and "You are now on the core team of *Community 1*" in str(posted.args["blocks"])
 
 
 async def test_a_rate_limit_burst_loses_no_message(
@@ -48,7 +49,9 @@ async def test_a_rate_limit_burst_loses_no_message(
     delivered = [c for c in api.calls_to("chat.postMessage")]
     assert len(delivered) == 5 + 3
     texts = {c.args["text"] for c in delivered}
-    assert {f"<@U0ALICE> made you core of Community {n}." for n in range(5)} <= texts
+    assert {
+        f"You are now on the core team of Community {n}, set by <@U0ALICE>." for n in range(5)
+    } <= texts
     assert await core.outbox.pending_count() == 0
 
 
@@ -61,14 +64,14 @@ async def test_a_post_slack_refuses_is_kept_and_delivered_on_retry(
 
     answer = await slack.command("role <@U0BOB|bob> core")
 
-    assert answer.status == 200 and "is now *core*" in answer.text
+    assert answer.status == 200 and "is now on the core team" in answer.text
     assert await core.outbox.pending_count() == 1
     clock.advance(minutes=2)
     assert await core.outbox.retry_pending() == 1
     assert await core.outbox.pending_count() == 0
     sent = api.calls_to("chat.postMessage")
     assert len(sent) == 2 and sent[-1].args["channel"] == "DU0BOB"
-    assert "made you core of Data Science" in sent[-1].args["text"]
+    assert "You are now on the core team of Data Science" in sent[-1].args["text"]
 
 
 async def test_an_answer_slack_refuses_to_show_ephemerally_arrives_as_a_dm(

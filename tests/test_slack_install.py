@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import AsyncIterator
 from urllib.parse import parse_qs, urlencode
@@ -135,3 +136,20 @@ async def test_socket_mode_needs_no_signing_secret(core: Core, api: FakeSlackApi
 
     # Socket Mode serves no HTTP endpoint, so there is nothing to sign requests for.
     assert "/slack/events" not in {route.resource.canonical for route in app.router.routes()}
+
+
+async def test_a_token_from_the_environment_draws_no_bolt_warning(
+    core: Core,
+    api: FakeSlackApi,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    adapter = SlackAdapter(with_slack(core, api))
+
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert adapter.bolt.client.base_url == api.base_url
+    assert [type(h).__name__ for h in adapter.bolt.client.retry_handlers] == [
+        "AsyncRateLimitErrorRetryHandler"
+    ]
+    assert adapter.bolt.client.token == "xoxb-test"

@@ -103,12 +103,23 @@ def test_buttons_become_one_actions_block_with_unique_ids() -> None:
 
 def test_a_huge_directory_stays_within_slacks_limits() -> None:
     members = [
-        {"id": f"U{i:04d}", "name": f"person{i}", "role": "member", "skills": ["x" * 40] * 20}
+        {
+            "id": f"U{i:04d}",
+            "name": f"person{i}",
+            "role": "member",
+            "role_label": "member",
+            "skills": ["x" * 40] * 20,
+        }
         for i in range(600)
     ]
     reply = Reply(
         kind="members",
-        data={"community": {"name": "Big"}, "role": None, "members": members},
+        data={
+            "community": {"name": "Big"},
+            "role": None,
+            "role_noun": "member",
+            "members": members,
+        },
         buttons=(Button(label="Join", action="command", value="join"),),
     )
 

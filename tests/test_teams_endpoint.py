@@ -212,8 +212,8 @@ async def test_spine_commands_answer_with_cards_like_the_console(
     assert "role @user steward\\|core\\|member\\|sponsor" in await teams.say("help")
     changed = await teams.say("role <at>Bob Lee</at> core")
     assert (
-        "**Bob Lee** is now **core** of Data Science (was member), set by **Alice Smith**."
-        in changed
+        "**Bob Lee** is now on the core team of Data Science (was a member), "
+        "set by **Alice Smith**." in changed
     )
     refused = await teams.say("role <at>Alice Smith</at> member", user=BOB)
     assert "Only stewards can use **role**." in refused
@@ -241,8 +241,8 @@ async def test_a_role_change_tells_the_member_in_a_new_personal_chat(
     sent = await teams.post(teams.in_channel("role <at>Bob Lee</at> core"))
     # The notice goes out through the outbox while the command runs, before the answer.
     notice_text, answer_text = (card_text(a) for a in sent)
-    assert "**Alice Smith** made you **core** of Data Science." in notice_text
-    assert "**Bob Lee** is now **core**" in answer_text
+    assert "You are now on the core team of Data Science, set by **Alice Smith**." in notice_text
+    assert "**Bob Lee** is now on the core team" in answer_text
     [create] = connector.created_conversations()
     assert create.body is not None
     assert create.body["members"] == [{"id": BOB[0]}]
@@ -281,7 +281,7 @@ async def test_a_stored_personal_chat_is_used_after_the_app_is_rebuilt(
     assert notice.operation == "send_to_conversation"
     assert notice.conversation_id == bob_chat["conversation"]["id"]
     assert connector.created_conversations() == []
-    assert "made you **core**" in card_text(sent[0])
+    assert "You are now on the core team" in card_text(sent[0])
 
 
 async def test_an_only_you_reply_goes_to_the_personal_chat_or_is_addressed_in_the_thread(
@@ -415,7 +415,7 @@ async def test_a_failed_post_is_kept_and_retried(
     clock.advance(minutes=2)
     assert await core.outbox.retry_pending() == 1
     assert await core.outbox.pending_count() == 0
-    assert "made you **core**" in card_text(connector.sent_activities()[-1])
+    assert "You are now on the core team" in card_text(connector.sent_activities()[-1])
 
 
 async def test_tenants_never_see_each_other(teams: TeamsChat, core: Core) -> None:

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from bot.events import CommandInvoked, HomeOpened, Origin
 
 PLATFORM = "console"
 WORKSPACE = "local"
-_MENTION = re.compile(r"(?<![\w<@])@([A-Za-z0-9][\w.\-]*)")
+# `@name` in any script (`@José`, `@李雷`); dots and hyphens inside a name, not at its end.
+_MENTION = re.compile(r"(?<![\w<@])@(\w(?:[\w.\-]*\w)?)")
 
 
 def user_id(name: str) -> str:
-    """Console users are known by their lower-cased name."""
-    return name.strip().lower()
+    """Console users are known by their lower-cased name (in NFC, however it was typed)."""
+    return unicodedata.normalize("NFC", name.strip()).lower()
 
 
 def to_text(line: str) -> str:

@@ -106,11 +106,17 @@ class SlackAdapter:
             token_for = self.installations.token_for
         else:
             token = _secret(settings.slack_bot_token)
+            # Bolt also reads SLACK_BOT_TOKEN from the environment and warns that the token
+            # goes unused when a client comes with it; so it gets the token, and its client
+            # then takes our client's base URL and retry handlers.
             self.bolt = AsyncApp(
                 signing_secret=secret,
-                client=make_client(settings.slack_api_url, token),
+                token=token,
                 process_before_response=True,
             )
+            configured = make_client(settings.slack_api_url, token)
+            self.bolt.client.base_url = configured.base_url
+            self.bolt.client.retry_handlers = configured.retry_handlers
             token_for = SingleWorkspace(token).token_for
         self.platform = SlackPlatform(
             base_url=settings.slack_api_url, token_for=token_for, renderer=renderer

@@ -4,16 +4,48 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.commands.reply_data import community_data, member_data
+from bot.commands.reply_data import community_data, member_data, user_data
 from bot.commands.spec import CommandSpec, Invocation
 from bot.errors import UserError
 from bot.events import Origin
 from bot.handlers import EventHandlers
+from bot.parsing import ParsedCommand
 from bot.replies import Button, Form, Reply, Visibility
 from bot.services.communities import CharterChange, CommunityService
 from bot.services.membership import MembershipService
-from bot.vocabulary import FIELD_LIMITS, KIND_LABELS, SETUP_FIELDS
+from bot.vocabulary import CONFIRM_WORD, FIELD_LIMITS, KIND_LABELS, SETUP_FIELDS
 from messages.commands import command_text
+from storage.models import Community, Role
+
+
+def _one_name(command: ParsedCommand) -> str | None:
+    """The name `setup` was given: one argument (quoted if it has spaces) or `name=`."""
+    words = command.words
+    for position, arg in enumerate(command.args):
+        if isinstance(arg, str) and position not in command.quoted and arg.startswith("'"):
+            raise UserError("single_quotes", usage="setup")
+    if len(words) > 1:
+        if command.quoted:
+            raise UserError("one_name", usage="setup", names=list(words))
+        raise UserError("name_needs_quotes", usage="setup")
+    return words[0] if words else command.options.get("name")
+
+
+def confirmation(command: str, community: Community) -> Reply:
+    """A question before `command` archives `community`, with a button that confirms."""
+    label = "Leave and archive" if command == "leave" else "Archive"
+    return Reply(
+        kind="confirm",
+        data={"command": command, "community": community_data(community)},
+        buttons=(
+            Button(
+                label=label,
+                action="command",
+                value=f"{command} {CONFIRM_WORD}",
+                style="danger",
+            ),
+        ),
+    )
 
 
 class CommunityCommands:
@@ -30,6 +62,7 @@ class CommunityCommands:
                 name="setup",
                 handler=self.setup,
                 aliases=("charter",),
+                options=frozenset(SETUP_FIELDS),
             ),
             CommandSpec(
                 name="about",
@@ -41,16 +74,20 @@ class CommunityCommands:
                 handler=self.communities,
                 scoped=False,
             ),
+            CommandSpec(
+                name="archive",
+                handler=self.archive,
+                needs_community=True,
+                roles=frozenset({Role.STEWARD}),
+            ),
         ]
 
     async def setup(self, inv: Invocation) -> Reply:
         command, origin = inv.command, inv.origin
         if origin.is_direct:
             raise UserError("run_in_channel", usage="setup", command="setup")
-        unknown = sorted(set(command.options) - set(SETUP_FIELDS))
-        if unknown:
-            raise UserError("option_unknown", usage="setup", command="setup", option=unknown[0])
-        if not command.args and not command.options:
+        archived = inv.community is not None and inv.community.archived_at is not None
+        if not command.args and not command.options and not archived:
             current = inv.community
             values = (
                 {
@@ -72,9 +109,7 @@ class CommunityCommands:
                 },
                 form=Form(name="setup", values=values),
             )
-        if command.users or len(command.words) > 1:
-            raise UserError("name_needs_quotes", usage="setup")
-        name = command.words[0] if command.words else command.options.get("name")
+        name = _one_name(command)
         change = CharterChange(
             name=name,
             kind=command.options.get("kind"),
@@ -94,16 +129,18 @@ class CommunityCommands:
         return await self._apply(origin, change)
 
     async def _apply(self, origin: Origin, change: CharterChange) -> Reply:
-        """Set up or update the charter and announce it in the channel."""
+        """Set up, update or bring back the charter, and announce it in the channel."""
         result = await self._communities.setup(origin, change)
         charter = await self._communities.charter(result.community)
+        headline = "created" if result.created else "restored" if result.restored else "updated"
         return Reply(
             kind="charter",
             data={
                 "community": community_data(charter.community),
                 "stewards": [member_data(m) for m in charter.stewards],
                 "member_count": charter.member_count,
-                "headline": "created" if result.created else "updated",
+                "headline": headline,
+                "by": user_data(origin.user, origin.display_name),
             },
             visibility=Visibility.CHANNEL,
             buttons=(Button(label="Join", action="command", value="join", style="primary"),),
@@ -127,8 +164,30 @@ class CommunityCommands:
             buttons=buttons,
         )
 
+    async def archive(self, inv: Invocation) -> Reply:
+        community = inv.require_community()
+        words = inv.command.words
+        if words and words != (CONFIRM_WORD,):
+            raise UserError("confirm_only", usage="archive", command="archive")
+        if not words:
+            return confirmation("archive", community)
+        archived = await self._communities.archive(community, inv.origin)
+        return Reply(
+            kind="archived",
+            data={
+                "community": community_data(archived),
+                "by": user_data(inv.origin.user, inv.origin.display_name),
+                "left": False,
+            },
+            visibility=Visibility.CHANNEL,
+        )
+
     async def communities(self, inv: Invocation) -> Reply:
-        found = await self._communities.in_workspace(inv.origin)
+        found = [
+            (c, size)
+            for c, size in await self._communities.in_workspace(inv.origin)
+            if c.archived_at is None
+        ]
         ids = [c.id for c, _ in found if c.id is not None]
         mine = await self._membership.communities_of(ids, inv.origin.user)
         return Reply(

@@ -7,6 +7,7 @@ from bot.events import Origin
 from bot.replies import Reply
 from bot.services.communities import CommunityService
 from bot.services.membership import MembershipService
+from bot.vocabulary import role_label
 from storage.models import Role
 
 
@@ -16,7 +17,11 @@ class HomeView:
         self._membership = membership
 
     async def for_user(self, origin: Origin) -> Reply:
-        found = await self._communities.in_workspace(origin)
+        found = [
+            (c, size)
+            for c, size in await self._communities.in_workspace(origin)
+            if c.archived_at is None
+        ]
         mine = await self._membership.communities_of(
             [c.id for c, _ in found if c.id is not None], origin.user
         )
@@ -28,7 +33,12 @@ class HomeView:
                 others.append(entry)
             else:
                 joined.append(
-                    {**entry, "role": member.role, "steward": member.role == Role.STEWARD}
+                    {
+                        **entry,
+                        "role": member.role,
+                        "role_label": role_label(member.role),
+                        "steward": member.role == Role.STEWARD,
+                    }
                 )
         return Reply(
             kind="home",

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.commands.community import confirmation
 from bot.commands.reply_data import community_data, listing_data, member_data, user_data
 from bot.commands.spec import CommandSpec, Invocation
 from bot.errors import UserError
 from bot.replies import Destination, Reply, Visibility
 from bot.services.communities import CommunityService
 from bot.services.membership import MembershipService, split_skills
-from bot.vocabulary import ROLE_WORDS, ROLES
+from bot.vocabulary import CONFIRM_WORD, ROLE_NOUNS, ROLE_WORDS, ROLES, role_phrase
 from storage.models import Role
 
 
@@ -38,6 +39,7 @@ class MembershipCommands:
                 name="leave",
                 handler=self.leave,
                 needs_community=True,
+                mentions=True,
             ),
             CommandSpec(
                 name="members",
@@ -50,6 +52,7 @@ class MembershipCommands:
                 handler=self.role,
                 needs_community=True,
                 roles=frozenset({Role.STEWARD}),
+                mentions=True,
             ),
             CommandSpec(
                 name="skills",
@@ -79,10 +82,28 @@ class MembershipCommands:
 
     async def leave(self, inv: Invocation) -> Sequence[Reply]:
         community = inv.require_community()
-        users = inv.command.users
-        if len(users) > 1 or inv.command.words:
+        users, words = inv.command.users, inv.command.words
+        confirm = words == (CONFIRM_WORD,)
+        if len(users) > 1 or (words and not confirm):
             raise UserError("one_successor", usage="leave")
-        successor = await self._membership.leave(community, inv.origin, users[0] if users else None)
+        departure = await self._membership.leave(
+            community, inv.origin, users[0] if users else None, confirm=confirm
+        )
+        if departure.needs_confirmation:
+            return [confirmation("leave", departure.community)]
+        if departure.archived:
+            return [
+                Reply(
+                    kind="archived",
+                    data={
+                        "community": community_data(departure.community),
+                        "by": user_data(inv.origin.user, inv.origin.display_name),
+                        "left": True,
+                    },
+                    visibility=Visibility.CHANNEL,
+                )
+            ]
+        successor = departure.successor
         replies = [
             Reply(
                 kind="left",
@@ -99,16 +120,18 @@ class MembershipCommands:
         return replies
 
     async def members(self, inv: Invocation) -> Reply:
+        community = inv.require_community()
         words = inv.command.words
-        if len(words) > 1 or inv.command.users:
+        if len(words) > 1:
             raise UserError("one_role_filter", usage="members")
         role = parse_role(words[0], "members") if words else None
-        listings = await self._membership.directory(inv.require_community(), role)
+        listings = await self._membership.directory(community, role)
         return Reply(
             kind="members",
             data={
-                "community": community_data(inv.require_community()),
+                "community": community_data(community),
                 "role": role,
+                "role_noun": ROLE_NOUNS[role or Role.MEMBER],
                 "members": [listing_data(x) for x in listings],
             },
         )
@@ -128,6 +151,7 @@ class MembershipCommands:
                     "community": data,
                     "member": member_data(change.member),
                     "previous": change.previous,
+                    "previous_phrase": role_phrase(change.previous),
                     "by": user_data(inv.origin.user, inv.origin.display_name),
                 },
                 visibility=Visibility.CHANNEL,
@@ -152,9 +176,10 @@ class MembershipCommands:
         if not topic:
             raise UserError("topic_missing", usage="who")
         if inv.community is not None:
-            scope = [inv.community]
+            scope = [inv.require_community()]
         else:
-            scope = [c for c, _ in await self._communities.in_workspace(inv.origin)]
+            found = await self._communities.in_workspace(inv.origin)
+            scope = [c for c, _ in found if c.archived_at is None]
         listings = await self._membership.who([c.id for c in scope if c.id is not None], topic)
         return Reply(
             kind="who",
@@ -175,6 +200,7 @@ class MembershipCommands:
             data={
                 "community": community,
                 "role": role,
+                "role_phrase": role_phrase(role),
                 "by": user_data(origin.user, origin.display_name),
             },
             visibility=Visibility.DIRECT,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.services.membership import Listing
-from bot.vocabulary import KIND_LABELS, role_label
+from bot.vocabulary import KIND_LABELS, role_label, role_phrase
 from storage.models import Community, Member
 
 
@@ -18,6 +18,7 @@ def member_data(member: Member, skills: tuple[str, ...] = ()) -> dict[str, Any]:
         **user_data(member.user_id, member.display_name),
         "role": member.role,
         "role_label": role_label(member.role),
+        "role_phrase": role_phrase(member.role),
         "skills": list(skills),
     }
 

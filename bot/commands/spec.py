@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
+from bot.errors import UserError
 from bot.events import Origin
 from bot.parsing import ParsedCommand
 from bot.replies import Reply
@@ -22,8 +23,11 @@ class Invocation:
     caller: Member | None
 
     def require_community(self) -> Community:
-        # The router has checked this for commands that declare `needs_community`.
+        """The channel's community, which the router has found for commands that declare
+        `needs_community`; an archived one only says so (`setup` brings it back)."""
         assert self.community is not None
+        if self.community.archived_at is not None:
+            raise UserError("community_archived", name=self.community.name)
         return self.community
 
 
@@ -32,7 +36,8 @@ Handler = Callable[[Invocation], Awaitable[Reply | Sequence[Reply]]]
 
 @dataclass(frozen=True, kw_only=True)
 class CommandSpec:
-    """A command in the registry. `roles` limits who may run it (None: anyone).
+    """A command in the registry. `roles` limits who may run it (None: anyone); `options`
+    are the `key=value` options it takes and `mentions` whether it names people.
 
     Its words (summary, usage, example, heading) live in `messages/commands.yml`."""
 
@@ -43,6 +48,22 @@ class CommandSpec:
     scoped: bool = True
     roles: frozenset[Role] | None = None
     aliases: tuple[str, ...] = ()
+    options: frozenset[str] = frozenset()
+    mentions: bool = False
+
+    def check(self, command: ParsedCommand) -> None:
+        """Refuse options this command does not take and people it does not expect, rather
+        than let them vanish (`skills SQL, level=expert` would save only "SQL")."""
+        unknown = sorted(set(command.options) - self.options)
+        if unknown:
+            raise UserError("option_unknown", usage=self.name, command=self.name, option=unknown[0])
+        if command.users and not self.mentions:
+            raise UserError(
+                "mention_unexpected",
+                usage=self.name,
+                command=self.name,
+                who=command.users[0].label,
+            )
 
     @property
     def text(self) -> CommandText:

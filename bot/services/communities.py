@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
@@ -13,6 +14,9 @@ from bot.clock import Clock
 from bot.errors import UserError
 from bot.events import Origin
 from bot.services.activity import record
+from bot.services.locks import lock_active_community, lock_workspace
+from bot.services.membership import enrol, steward_count
+from bot.text import clean, clean_origin, one_line
 from bot.vocabulary import FIELD_LABELS, FIELD_LIMITS, KINDS
 from storage.database import Database
 from storage.models import Community, CommunityKind, Member, Role, Workspace
@@ -31,6 +35,7 @@ class Charter:
 class SetupResult:
     community: Community
     created: bool
+    restored: bool = False  # an archived community was brought back
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,21 +47,34 @@ class CharterChange:
     domain: str | None = None
     mission: str | None = None
 
+    @property
+    def is_empty(self) -> bool:
+        return all(value is None for value in (self.name, self.kind, self.domain, self.mission))
+
     def validated(self) -> CharterChange:
-        name = " ".join(self.name.split()) if self.name is not None else None
+        """The change cleaned (one line, but a mission may have several) and checked."""
+        name = one_line(self.name) if self.name is not None else None
         if name is not None and not name:
             raise UserError("name_missing", usage="setup", field="name")
-        kind = self.kind.strip().lower() if self.kind is not None else None
-        if kind is not None and kind not in KINDS:
+        kind = one_line(self.kind) if self.kind is not None else None
+        if kind is not None and kind.lower() not in KINDS:
             raise UserError(
                 "kind_unknown",
                 usage="setup",
                 field="kind",
-                value=self.kind,
+                value=kind,
                 kinds=[str(k) for k in KINDS],
             )
-        for field, value in (("name", name), ("domain", self.domain), ("mission", self.mission)):
-            if value is not None and len(value) > FIELD_LIMITS[field]:
+        domain = one_line(self.domain) if self.domain is not None else None
+        mission = clean(self.mission, multiline=True).strip() if self.mission is not None else None
+        # The name's key is checked too: lower case can be longer ("ß" is "ss").
+        lengths = (
+            ("name", max(len(name), len(name_key(name))) if name is not None else 0),
+            ("domain", len(domain or "")),
+            ("mission", len(mission or "")),
+        )
+        for field, length in lengths:
+            if length > FIELD_LIMITS[field]:
                 raise UserError(
                     "field_too_long",
                     field=field,
@@ -65,9 +83,9 @@ class CharterChange:
                 )
         return CharterChange(
             name=name,
-            kind=kind,
-            domain=self.domain.strip() if self.domain is not None else None,
-            mission=self.mission.strip() if self.mission is not None else None,
+            kind=kind.lower() if kind is not None else None,
+            domain=domain,
+            mission=mission,
         )
 
 
@@ -135,53 +153,41 @@ class CommunityService:
         return (found[0], found[1]) if found is not None else (None, None)
 
     async def setup(self, origin: Origin, change: CharterChange) -> SetupResult:
-        """Bind the channel to a new community, or let a steward update its charter."""
+        """Bind the channel to a new community, let a steward update its charter, or bring
+        the channel's archived community back (anyone may; they become steward if none is
+        left)."""
         change = change.validated()
+        origin = clean_origin(origin)
         now = self._clock.now()
-        async with self._database.session() as session:
+        async with self._database.session(write=True) as session:
             workspace = await ensure_workspace(session, origin, self._clock)
             assert workspace.id is not None
+            # Set-ups in a workspace take turns: each checks the channel and the name is free.
+            await lock_workspace(session, workspace.id)
             existing = (
                 await session.exec(
-                    select(Community).where(
+                    select(Community)
+                    .where(
                         Community.workspace_id == workspace.id,
                         Community.channel_id == origin.channel,
                     )
+                    .with_for_update(key_share=True)
                 )
             ).first()
             if change.name is not None:
                 await self._check_name_free(session, workspace.id, change.name, existing)
             if existing is None:
-                if change.name is None:
-                    raise UserError("name_missing", usage="setup", field="name")
-                community = Community(
-                    workspace_id=workspace.id,
-                    name=change.name,
-                    name_key=name_key(change.name),
-                    kind=change.kind or CommunityKind.COP,
-                    domain=change.domain or "",
-                    mission=change.mission or "",
-                    channel_id=origin.channel,
-                    channel_name=origin.channel_name,
-                    created_at=now,
+                return SetupResult(
+                    community=await self._create(session, workspace, origin, change, now),
+                    created=True,
                 )
-                session.add(community)
-                await session.flush()
-                assert community.id is not None
-                session.add(
-                    Member(
-                        community_id=community.id,
-                        user_id=origin.user,
-                        display_name=origin.display_name,
-                        role=Role.STEWARD,
-                        joined_at=now,
-                    )
-                )
-                record(
-                    session, community, origin.user, "community.created", now, name=community.name
-                )
-                return SetupResult(community=community, created=True)
-            await self._require_steward(session, existing, origin)
+            restored = existing.archived_at is not None
+            if restored:
+                existing.archived_at = None
+                if await steward_count(session, existing) == 0:
+                    await enrol(session, existing, origin, Role.STEWARD, now)
+            if not restored or not change.is_empty:
+                await self._require_steward(session, existing, origin)
             for attribute in ("name", "kind", "domain", "mission"):
                 value = getattr(change, attribute)
                 if value is not None:
@@ -190,8 +196,60 @@ class CommunityService:
             if origin.channel_name:
                 existing.channel_name = origin.channel_name
             session.add(existing)
-            record(session, existing, origin.user, "community.updated", now)
-            return SetupResult(community=existing, created=False)
+            action = "community.restored" if restored else "community.updated"
+            record(session, existing, origin.user, action, now)
+            return SetupResult(community=existing, created=False, restored=restored)
+
+    async def _create(
+        self,
+        session: AsyncSession,
+        workspace: Workspace,
+        origin: Origin,
+        change: CharterChange,
+        now: datetime,
+    ) -> Community:
+        if change.name is None:
+            raise UserError("name_missing", usage="setup", field="name")
+        assert workspace.id is not None
+        community = Community(
+            workspace_id=workspace.id,
+            name=change.name,
+            name_key=name_key(change.name),
+            kind=change.kind or CommunityKind.COP,
+            domain=change.domain or "",
+            mission=change.mission or "",
+            channel_id=origin.channel,
+            channel_name=origin.channel_name,
+            created_at=now,
+        )
+        session.add(community)
+        await session.flush()
+        await enrol(session, community, origin, Role.STEWARD, now)
+        record(session, community, origin.user, "community.created", now, name=community.name)
+        return community
+
+    async def archive(self, community: Community, origin: Origin) -> Community:
+        """Archive the community: its data is kept, and `setup` in its channel brings it back."""
+        now = self._clock.now()
+        async with self._database.session(write=True) as session:
+            community = await lock_active_community(session, community.id)
+            # The router saw a steward; a concurrent change may have made them something else.
+            steward = (
+                await session.exec(
+                    select(Member).where(
+                        Member.community_id == community.id,
+                        Member.user_id == origin.user,
+                        col(Member.active),
+                        Member.role == Role.STEWARD,
+                    )
+                )
+            ).first()
+            if steward is None:
+                raise UserError("no_longer_steward", community=community.name)
+            community.archived_at = now
+            session.add(community)
+            record(session, community, origin.user, "community.archived", now)
+            return community
 
     async def charter(self, community: Community) -> Charter:
         async with self._database.session() as session:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
+from sqlalchemy import func
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -12,7 +14,9 @@ from bot.clock import Clock
 from bot.errors import UserError
 from bot.events import Origin, UserRef
 from bot.services.activity import record
-from bot.vocabulary import ROLE_LABELS, ROLES, SKILL_LENGTH_MAX, SKILLS_MAX
+from bot.services.locks import lock_active_community
+from bot.text import clean_origin, one_line
+from bot.vocabulary import ROLE_PHRASES, ROLES, SKILL_LENGTH_MAX, SKILLS_MAX
 from storage.database import Database
 from storage.models import Community, Expertise, Member, Role
 
@@ -47,19 +51,79 @@ class RoleChange:
     previous: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class Departure:
+    """What `leave` did: promoted a successor, archived the community (the last member left),
+    or nothing yet, as leaving would archive it and needs confirming."""
+
+    community: Community
+    successor: Member | None = None
+    archived: bool = False
+    needs_confirmation: bool = False
+
+
+def skill_tag(label: str) -> str:
+    """The form of a skill `who` searches (lower case; "ß" becomes "ss")."""
+    return label.casefold()
+
+
 def split_skills(text: str) -> list[str]:
     """`"Python, SQL ,ml"` -> `["Python", "SQL", "ml"]`, without duplicates."""
     seen: dict[str, str] = {}
     for raw in text.split(","):
-        label = " ".join(raw.split())
+        label = one_line(raw)
         if not label:
             continue
-        if len(label) > SKILL_LENGTH_MAX:
+        # Lower case can be longer ("ﬃ" is "ffi"), and the tag has to fit too.
+        if max(len(label), len(skill_tag(label))) > SKILL_LENGTH_MAX:
             raise UserError("skill_too_long", skill=label[:20], limit=SKILL_LENGTH_MAX)
-        seen.setdefault(label.casefold(), label)
+        seen.setdefault(skill_tag(label), label)
     if len(seen) > SKILLS_MAX:
         raise UserError("too_many_skills", limit=SKILLS_MAX)
     return list(seen.values())
+
+
+async def steward_count(session: AsyncSession, community: Community) -> int:
+    """How many active stewards `community` has."""
+    query = select(func.count(col(Member.id))).where(
+        Member.community_id == community.id, Member.role == Role.STEWARD, col(Member.active)
+    )
+    return (await session.exec(query)).one()
+
+
+async def member_count(session: AsyncSession, community: Community) -> int:
+    """How many active members `community` has."""
+    query = select(func.count(col(Member.id))).where(
+        Member.community_id == community.id, col(Member.active)
+    )
+    return (await session.exec(query)).one()
+
+
+async def enrol(
+    session: AsyncSession, community: Community, origin: Origin, role: Role, now: datetime
+) -> Member:
+    """Make `origin.user` an active member in `role`: a new membership, or their old one
+    taken up again (one row per person and community)."""
+    origin = clean_origin(origin)
+    assert community.id is not None
+    query = select(Member).where(Member.community_id == community.id, Member.user_id == origin.user)
+    member = (await session.exec(query)).first()
+    if member is None:
+        member = Member(
+            community_id=community.id,
+            user_id=origin.user,
+            display_name=origin.display_name,
+            role=role,
+            joined_at=now,
+        )
+    else:
+        if not member.active:
+            member.joined_at, member.left_at = now, None
+        member.active, member.role = True, role
+        if origin.user_name:
+            member.display_name = origin.user_name
+    session.add(member)
+    return member
 
 
 class MembershipService:
@@ -71,40 +135,45 @@ class MembershipService:
 
     async def join(self, community: Community, origin: Origin) -> Member:
         now = self._clock.now()
-        async with self._database.session() as session:
-            member = await self._any(session, community, origin.user)
-            if member is not None and member.active:
+        async with self._database.session(write=True) as session:
+            community = await lock_active_community(session, community.id)
+            member = await self._active(session, community, origin.user)
+            if member is not None:
                 raise UserError("already_member", community=community.name)
-            if member is None:
-                assert community.id is not None
-                member = Member(
-                    community_id=community.id,
-                    user_id=origin.user,
-                    display_name=origin.display_name,
-                    joined_at=now,
-                )
-            else:
-                member.active, member.role, member.left_at = True, Role.MEMBER, None
-                member.joined_at = now
-                if origin.user_name:
-                    member.display_name = origin.user_name
-            session.add(member)
+            member = await enrol(session, community, origin, Role.MEMBER, now)
             record(session, community, origin.user, "member.joined", now)
             return member
 
     async def leave(
-        self, community: Community, origin: Origin, successor: UserRef | None = None
-    ) -> Member | None:
-        """Leave; the last steward must name a successor, who becomes steward.
-
-        Returns the successor's membership when one was promoted."""
+        self,
+        community: Community,
+        origin: Origin,
+        successor: UserRef | None = None,
+        *,
+        confirm: bool = False,
+    ) -> Departure:
+        """Leave. The last steward names a successor, who becomes steward; the last member
+        archives the community, once `confirm`ed."""
         now = self._clock.now()
-        async with self._database.session() as session:
+        async with self._database.session(write=True) as session:
+            community = await lock_active_community(session, community.id)
             member = await self._active(session, community, origin.user)
             if member is None:
                 raise UserError("not_member", community=community.name)
+            if await member_count(session, community) == 1:
+                if successor is not None:
+                    if successor.id == origin.user:
+                        raise UserError("successor_is_self", usage="leave")
+                    raise UserError("successor_not_member", who=successor.label)
+                if not confirm:
+                    return Departure(community=community, needs_confirmation=True)
+                self._depart(session, community, member, now)
+                community.archived_at = now
+                session.add(community)
+                record(session, community, origin.user, "community.archived", now)
+                return Departure(community=community, archived=True)
             promoted: Member | None = None
-            if member.role == Role.STEWARD and await self._steward_count(session, community) == 1:
+            if member.role == Role.STEWARD and await steward_count(session, community) == 1:
                 if successor is None:
                     raise UserError("last_steward_leaving", usage="leave")
                 if successor.id == origin.user:
@@ -123,23 +192,34 @@ class MembershipService:
                     target=successor.id,
                     role=Role.STEWARD,
                 )
-            member.active, member.left_at = False, now
-            session.add(member)
-            record(session, community, origin.user, "member.left", now)
-            return promoted
+            self._depart(session, community, member, now)
+            return Departure(community=community, successor=promoted)
+
+    @staticmethod
+    def _depart(session: AsyncSession, community: Community, member: Member, now: datetime) -> None:
+        member.active, member.left_at = False, now
+        session.add(member)
+        record(session, community, member.user_id, "member.left", now)
 
     async def set_role(
         self, community: Community, actor: Origin, target: UserRef, role: Role
     ) -> RoleChange:
         now = self._clock.now()
-        async with self._database.session() as session:
+        async with self._database.session(write=True) as session:
+            community = await lock_active_community(session, community.id)
+            # The router saw a steward; a concurrent change may have made them something else.
+            acting = await self._active(session, community, actor.user)
+            if acting is None or acting.role != Role.STEWARD:
+                raise UserError("no_longer_steward", community=community.name)
             member = await self._active(session, community, target.id)
             if member is None:
                 raise UserError("target_not_member", who=target.label, community=community.name)
             previous = member.role
             if previous == role:
-                raise UserError("already_has_role", who=member.display_name, role=ROLE_LABELS[role])
-            if previous == Role.STEWARD and await self._steward_count(session, community) == 1:
+                raise UserError(
+                    "already_has_role", who=member.display_name, role=ROLE_PHRASES[role]
+                )
+            if previous == Role.STEWARD and await steward_count(session, community) == 1:
                 raise UserError("no_steward_left")
             member.role = role
             session.add(member)
@@ -159,14 +239,15 @@ class MembershipService:
         self, community: Community, origin: Origin, skills: list[str]
     ) -> list[str]:
         now = self._clock.now()
-        async with self._database.session() as session:
+        async with self._database.session(write=True) as session:
+            community = await lock_active_community(session, community.id)
             member = await self._active(session, community, origin.user)
             if member is None:
                 raise UserError("join_first", usage="join", community=community.name)
             await session.exec(delete(Expertise).where(col(Expertise.member_id) == member.id))
             for label in skills:
                 assert member.id is not None
-                session.add(Expertise(member_id=member.id, tag=label.casefold(), label=label))
+                session.add(Expertise(member_id=member.id, tag=skill_tag(label), label=label))
             record(
                 session,
                 community,
@@ -237,10 +318,3 @@ class MembershipService:
     ) -> Member | None:
         member = await self._any(session, community, user_id)
         return member if member is not None and member.active else None
-
-    @staticmethod
-    async def _steward_count(session: AsyncSession, community: Community) -> int:
-        query = select(Member).where(
-            Member.community_id == community.id, Member.role == Role.STEWARD, col(Member.active)
-        )
-        return len((await session.exec(query)).all())

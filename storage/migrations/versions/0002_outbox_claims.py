@@ -1,7 +1,7 @@
 """kept posts: edits and deletes, claims across processes, outcome and message id
 
 Revision ID: 0002o
-Revises: 0001
+Revises: 0002h
 Create Date: 2026-11-27
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0002o"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002h"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
