@@ -28,6 +28,9 @@ class Button:
     action: str
     value: str = ""
     style: str | None = None  # "primary" or "danger"
+    # The conversation the press acts in, when not the one the button is in: a steward's
+    # menu in a direct message acts in each community's channel.
+    channel: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,6 +74,7 @@ class Form:
 
     name: str
     values: Mapping[str, str] = field(default_factory=dict)
+    channel: str | None = None  # the conversation it is for, when not where it was opened
 
 
 @dataclass(frozen=True, kw_only=True)

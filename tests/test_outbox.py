@@ -72,7 +72,7 @@ def test_every_reply_field_survives_the_round_trip_through_storage() -> None:
         kind="charter",
         data={"a": [1, {"b": "c"}], "n": None},
         visibility=Visibility.CHANNEL,
-        buttons=(Button(label="Go", action="vote", value="1", style="primary"),),
+        buttons=(Button(label="Go", action="vote", value="1", style="primary", channel="C2"),),
         to=Destination(
             platform="slack",
             workspace="T1",
@@ -81,7 +81,7 @@ def test_every_reply_field_survives_the_round_trip_through_storage() -> None:
             thread="1.2",
             enterprise="E1",
         ),
-        form=Form(name="setup", values={"name": "DS"}),
+        form=Form(name="setup", values={"name": "DS"}, channel="C3"),
     )
     # A field added to Reply (or a part of it) must be set here, so it is checked too.
     for value in (full, full.buttons[0], full.to, full.form):

@@ -89,7 +89,7 @@ def test_mrkdwn_escape() -> None:
 
 
 def test_buttons_become_one_actions_block_with_unique_ids() -> None:
-    block = to_actions(
+    [block] = to_actions(
         (
             Button(label="Join", action="command", value="join", style="primary"),
             Button(label="Members", action="command", value="members"),

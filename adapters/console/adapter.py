@@ -136,7 +136,8 @@ class ConsoleSession:
             self._write(text)
             for button in reply.buttons:
                 if button.action == "command":
-                    self._write(f"  [{button.label}] type `{button.value}`")
+                    where = f" in #{button.channel}" if button.channel else ""
+                    self._write(f"  [{button.label}]{where} type `{button.value}`")
 
 
 def writer(stdout: TextIO) -> Callable[[str], None]:

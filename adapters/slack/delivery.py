@@ -52,8 +52,10 @@ class Delivery:
         """Open the reply's form as a modal; False when Slack gave no trigger or refused."""
         if reply.form is None or not where.trigger_id:
             return False
+        form = reply.form
+        channel_name = None if form.channel else where.origin.channel_name
         view = to_modal(
-            reply.form, channel=where.origin.channel, channel_name=where.origin.channel_name
+            form, channel=form.channel or where.origin.channel, channel_name=channel_name
         )
         try:
             await where.client.views_open(trigger_id=where.trigger_id, view=view)

@@ -8,6 +8,7 @@ from typing import Any
 
 from jinja2 import TemplateNotFound
 
+from adapters.slack.translate import CHANNEL_BLOCK_PREFIX
 from bot.replies import Button, Form, Reply
 from bot.vocabulary import FIELD_LABELS, FIELD_LIMITS, KIND_LABELS
 from messages.rendering import Renderer
@@ -76,7 +77,8 @@ class SlackRenderer:
     def blocks(self, reply: Reply) -> Blocks:
         blocks: Blocks = self._renderer.json(reply.kind, reply.data)
         if reply.buttons:
-            return [*fit_blocks(blocks, MAX_BLOCKS - 1), to_actions(reply.buttons)]
+            actions = to_actions(reply.buttons)
+            return [*fit_blocks(blocks, MAX_BLOCKS - len(actions)), *actions]
         return fit_blocks(blocks)
 
     def to_message(self, reply: Reply) -> dict[str, Any]:
@@ -88,11 +90,15 @@ class SlackRenderer:
         return {"type": "home", "blocks": fit_blocks(self._renderer.json(reply.kind, reply.data))}
 
 
-def to_actions(buttons: tuple[Button, ...]) -> dict[str, Any]:
-    """Buttons as one actions block; action ids stay unique within it (`command`,
-    `command:1`, ...) and the part before `:` is the action the core sees."""
-    elements = []
+def to_actions(buttons: tuple[Button, ...]) -> Blocks:
+    """Buttons as actions blocks, one per conversation they act in (the block id names it:
+    `in:<channel>`; `copbot_actions` for where they are). Action ids stay unique within a
+    block (`command`, `command:1`, ...) and the part before `:` is the action the core sees."""
+    blocks: Blocks = []
     for index, button in enumerate(buttons[:MAX_BUTTONS]):
+        block_id = CHANNEL_BLOCK_PREFIX + button.channel if button.channel else "copbot_actions"
+        if not blocks or blocks[-1]["block_id"] != block_id:
+            blocks.append({"type": "actions", "block_id": block_id, "elements": []})
         element: dict[str, Any] = {
             "type": "button",
             "action_id": button.action if index == 0 else f"{button.action}:{index}",
@@ -101,8 +107,8 @@ def to_actions(buttons: tuple[Button, ...]) -> dict[str, Any]:
         }
         if button.style in ("primary", "danger"):
             element["style"] = button.style
-        elements.append(element)
-    return {"type": "actions", "block_id": "copbot_actions", "elements": elements}
+        blocks[-1]["elements"].append(element)
+    return blocks
 
 
 _MODALS = Renderer("slack")  # modal inputs are plain text: values are not escaped

@@ -59,6 +59,8 @@ def submit_action(button: Button) -> dict[str, Any]:
         "title": button.label,
         "data": {"action": button.action, "value": button.value},
     }
+    if button.channel:
+        action["data"]["channel"] = button.channel
     if button.style in _BUTTON_STYLES:
         action["style"] = _BUTTON_STYLES[button.style]
     return action
@@ -89,7 +91,8 @@ class CardRenderer:
                     "type": "Action.Submit",
                     "title": "Save",
                     "style": "positive",
-                    "data": {"form": reply.form.name},
+                    "data": {"form": reply.form.name}
+                    | ({"channel": reply.form.channel} if reply.form.channel else {}),
                 }
             )
         actions.extend(submit_action(button) for button in reply.buttons)

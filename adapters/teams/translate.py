@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
@@ -140,18 +141,21 @@ def _submitted(activity: Activity) -> Event | None:
     if not isinstance(value, Mapping):
         return None
     form, action, data = value.get("form"), value.get("action"), value.get("value")
+    where = origin(activity)
+    acts_in = value.get("channel")
+    if isinstance(acts_in, str) and acts_in:
+        # A button or form from a menu in a personal chat acts in a community's channel.
+        where = replace(where, channel=acts_in, channel_name=None, thread=None, is_direct=False)
     if form and isinstance(form, str):
         fields = {
             str(k): _text_value(v)
             for k, v in value.items()
-            if k not in ("form", "msteams") and not isinstance(v, Mapping | list)
+            if k not in ("form", "msteams", "channel") and not isinstance(v, Mapping | list)
         }
-        return FormSubmitted(
-            origin=origin(activity), event_id=event_id(activity), form=form, values=fields
-        )
+        return FormSubmitted(origin=where, event_id=event_id(activity), form=form, values=fields)
     if action and isinstance(action, str) and (data is None or isinstance(data, str)):
         return ButtonPressed(
-            origin=origin(activity),
+            origin=where,
             event_id=event_id(activity),
             action=action,
             value=_text_value(data),
