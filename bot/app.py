@@ -13,6 +13,7 @@ from bot.clock import Clock, SystemClock
 from bot.commands.community import CommunityCommands
 from bot.commands.help import HelpCommands
 from bot.commands.home import HomeView
+from bot.commands.library import LibraryCommands
 from bot.commands.membership import MembershipCommands
 from bot.commands.registry import CommandRegistry
 from bot.handlers import EventHandlers
@@ -20,6 +21,7 @@ from bot.outbox import Outbox
 from bot.router import Router
 from bot.services.communities import CommunityService
 from bot.services.ledger import EventLedger
+from bot.services.library import LibraryService
 from bot.services.membership import MembershipService
 from bot.settings import Settings
 from storage.database import Database
@@ -38,6 +40,7 @@ class Core:
     ledger: EventLedger
     communities: CommunityService
     membership: MembershipService
+    library: LibraryService
 
 
 def build_core(
@@ -55,14 +58,18 @@ def build_core(
     registry = CommandRegistry()
     handlers = EventHandlers()
     community_commands = CommunityCommands(communities, membership)
+    library = LibraryService(database, clock)
+    library_commands = LibraryCommands(library, communities, outbox)
     for group in (
         HelpCommands(registry),
         community_commands,
         MembershipCommands(communities, membership),
+        library_commands,
     ):
         for spec in group.specs():
             registry.add(spec)
     community_commands.register(handlers)
+    library_commands.register(handlers)
     handlers.on_home(HomeView(communities, membership).for_user)
     ledger = EventLedger(database, clock)
     router = Router(
@@ -82,6 +89,7 @@ def build_core(
         ledger=ledger,
         communities=communities,
         membership=membership,
+        library=library,
     )
 
 

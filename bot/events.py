@@ -106,6 +106,17 @@ class FormSubmitted(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class MessageSaved(Event):
+    """Someone asked to save a message (and its thread) to the library: a Slack message
+    shortcut, a Teams message action. `thread` holds the replies' text, oldest first;
+    `message` is the saved message, when the platform names it."""
+
+    text: str
+    thread: tuple[str, ...] = ()
+    message: MessageRef | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class HomeOpened(Event):
     """The user opened the bot's home (Slack App Home; a personal chat elsewhere)."""
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TypeVar
 
-from bot.events import ButtonPressed, MemberJoined, Origin, ReactionChanged
+from bot.events import ButtonPressed, MemberJoined, MessageSaved, Origin, ReactionChanged
 from bot.replies import Reply
 
 Replies = Reply | Sequence[Reply]
@@ -19,6 +19,7 @@ FormHandler = Callable[[Origin, Mapping[str, str]], Awaitable[Replies]]
 ReactionHandler = Callable[[ReactionChanged], Awaitable[Replies | None]]
 JoinHandler = Callable[[MemberJoined], Awaitable[Replies | None]]
 HomeHandler = Callable[[Origin], Awaitable[Reply]]
+SaveHandler = Callable[[MessageSaved], Awaitable[Replies]]
 H = TypeVar("H")
 
 
@@ -32,6 +33,7 @@ class EventHandlers:
         self._reactions: list[ReactionHandler] = []
         self._joins: list[JoinHandler] = []
         self._home: HomeHandler | None = None
+        self._save: SaveHandler | None = None
 
     def on_action(self, action: str, handler: ActionHandler) -> None:
         _add(self._actions, action, handler, "button action")
@@ -50,6 +52,11 @@ class EventHandlers:
             raise ValueError("the home view is registered twice")
         self._home = handler
 
+    def on_save(self, handler: SaveHandler) -> None:
+        if self._save is not None:
+            raise ValueError("saving a message is registered twice")
+        self._save = handler
+
     def action(self, name: str) -> ActionHandler | None:
         return self._actions.get(name)
 
@@ -67,6 +74,10 @@ class EventHandlers:
     @property
     def home(self) -> HomeHandler | None:
         return self._home
+
+    @property
+    def save(self) -> SaveHandler | None:
+        return self._save
 
 
 def _add(registry: dict[str, H], name: str, handler: H, what: str) -> None:

@@ -12,7 +12,7 @@ import logging
 import types
 import typing
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import func, update
 from sqlmodel import col, delete, select
@@ -59,6 +59,15 @@ class ChatPlatform(Protocol):
 
 
 # Serialising replies for the database -------------------------------------------------------
+
+
+@runtime_checkable
+class ThreadReader(Protocol):
+    """A platform that can read a message and its thread (Slack's conversations.replies)."""
+
+    async def thread_text(self, ref: MessageRef) -> list[str]:
+        """The message's text, then its thread's replies' text, oldest first."""
+        ...
 
 
 def to_plain(value: Any) -> Any:
@@ -158,6 +167,14 @@ class Outbox:
     async def delete(self, ref: MessageRef) -> bool:
         """Delete the message `ref`; False when it was already gone."""
         return await self._edit("delete", ref, None)
+
+    async def thread_text(self, ref: MessageRef) -> list[str]:
+        """The text of message `ref` and of its thread's replies, on platforms that can read
+        them (`ThreadReader`); empty elsewhere."""
+        platform = self._platforms.get(ref.platform)
+        if not isinstance(platform, ThreadReader):
+            return []
+        return await platform.thread_text(ref)
 
     async def _edit(self, operation: str, ref: MessageRef, reply: Reply | None) -> bool:
         platform = self._platform(ref.platform, operation)

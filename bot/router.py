@@ -22,6 +22,7 @@ from bot.events import (
     HomeOpened,
     MemberJoined,
     MessagePosted,
+    MessageSaved,
     Origin,
     ReactionChanged,
     describe,
@@ -128,6 +129,8 @@ class Router:
                 return [r for on in handlers.joins for r in as_list(await on(event))]
             case HomeOpened() if handlers.home is not None:
                 return [await handlers.home(event.origin)]
+            case MessageSaved() if handlers.save is not None:
+                return as_list(await handlers.save(event))
         return []
 
     async def _press_command(self, event: ButtonPressed) -> list[Reply]:

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
@@ -332,3 +332,77 @@ class CommunityCalendar(SQLModel, table=True):
 
     community_id: int = Field(foreign_key="communities.id", primary_key=True)
     secret: str = Field(max_length=64, unique=True)
+
+
+# Library ---------------------------------------------------------------------------------
+
+
+class Resource(SQLModel, table=True):
+    """A link or a saved thread in a community's library, shown to people as `#number`.
+
+    `url_key` is the normalised link, so the same link shared twice is one resource (threads
+    saved without a link have none). `search_text` is title, note, summary, saved text and
+    tags casefolded without diacritics, what both databases' full-text search index.
+    A saved thread is a `draft` until the person who saved it confirms it."""
+
+    __tablename__ = "resources"
+    __table_args__ = (
+        UniqueConstraint("community_id", "number"),
+        UniqueConstraint("community_id", "url_key"),
+        Index("ix_resources_listing", "community_id", "status", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="communities.id")
+    number: int
+    url: str | None = Field(default=None, max_length=2000)
+    url_key: str | None = Field(default=None, max_length=2000)
+    title: str = Field(max_length=200)
+    note: str = Field(default="", max_length=1000)
+    summary: str = Field(default="", max_length=2000)
+    saved_text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    links: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    search_text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    status: str = Field(default="published", max_length=16)  # draft, published
+    helpful: int = Field(default=0)
+    shared_by: str = Field(max_length=200)
+    source: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    created_at: datetime = _when(nullable=False)
+    published_at: datetime | None = _when(nullable=True)
+
+
+class ResourceTag(SQLModel, table=True):
+    """One tag of a resource (lower-cased, without `#`), for `library #tag`."""
+
+    __tablename__ = "resource_tags"
+    __table_args__ = (
+        UniqueConstraint("resource_id", "tag"),
+        Index("ix_resource_tags_tag", "tag"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    resource_id: int = Field(foreign_key="resources.id", index=True)
+    tag: str = Field(max_length=40)
+
+
+class HelpfulMark(SQLModel, table=True):
+    """A member found a resource helpful (one mark per person)."""
+
+    __tablename__ = "helpful_marks"
+    __table_args__ = (UniqueConstraint("resource_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    resource_id: int = Field(foreign_key="resources.id", index=True)
+    user_id: str = Field(max_length=200)
+    at: datetime = _when(nullable=False)
+
+
+# Kept by migrations only (full-text search differs per database), so autogenerate leaves
+# them alone: SQLite's FTS5 table (and its shadow tables), PostgreSQL's GIN index.
+SEARCH_OBJECTS = ("library_search", "ix_resources_search")
+
+
+def in_models(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Alembic's `include_name`: False for the full-text search objects above."""
+    return not (name or "").startswith(SEARCH_OBJECTS)

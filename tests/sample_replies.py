@@ -43,6 +43,13 @@ SCRIPT: tuple[tuple[str, str], ...] = (
     ("alice", "role <@bob|Bob> core"),
     ("alice", "members"),
     ("carol", "who python"),
+    (
+        "bob",
+        'share https://Example.com/a/?utm_source=x "A <b>read</b> & *more*" #ml note="<!here>"',
+    ),
+    ("alice", "helpful #1"),
+    ("alice", "library read #ml"),
+    ("bob", 'save "Feature <stores> & more. See https://x.io/a for *details*. Stores rock."'),
     ("carol", "communities"),
     ("carol", "membrs"),
     ("alice", "leave <@bob|Bob>"),

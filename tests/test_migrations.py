@@ -14,10 +14,13 @@ from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables)
 from storage.database import Database, alembic_config
+from storage.models import in_models
 
 
 def _differences(connection: Connection) -> list[object]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "include_name": in_models}
+    )
     return list(compare_metadata(context, SQLModel.metadata))
 
 

@@ -71,7 +71,15 @@ def test_manifest_asks_for_the_scopes_the_events_need(manifest: dict[str, Any]) 
         "users:read",
         "channels:read",
         "groups:read",
+        "channels:history",
+        "groups:history",
     }
+
+
+def test_manifest_offers_the_save_to_library_shortcut(manifest: dict[str, Any]) -> None:
+    (shortcut,) = manifest["features"]["shortcuts"]
+    assert shortcut["type"] == "message" and shortcut["callback_id"] == "save_to_library"
+    assert shortcut["name"] == "Save to library" and shortcut["description"]
 
 
 def test_manifest_runs_in_socket_mode_without_request_urls(manifest: dict[str, Any]) -> None:

@@ -123,6 +123,15 @@ def test_bot_is_conversational_in_every_scope(manifest: dict[str, Any]) -> None:
             assert 0 < len(command["description"]) <= 128
 
 
+def test_the_save_to_library_message_action(manifest: dict[str, Any]) -> None:
+    [extension] = manifest["composeExtensions"]
+    assert extension["botId"] == manifest["bots"][0]["botId"]
+    [command] = extension["commands"]
+    assert command["id"] == "saveToLibrary" and command["type"] == "action"
+    assert command["context"] == ["message"] and command["fetchTask"] is True
+    assert command["title"] == "Save to library" and command["description"]
+
+
 def test_permissions_and_domains(manifest: dict[str, Any]) -> None:
     assert manifest["permissions"] == ["identity", "messageTeamMembers"]
     assert manifest["validDomains"] == ["copbot.example.org"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import re
 from typing import Any
@@ -15,8 +16,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import translate
 from adapters.slack.delivery import Conversation, Delivery
+from adapters.slack.platform import thread_text
 from adapters.slack.render import SlackRenderer
-from bot.events import HomeOpened, MemberJoined, Origin
+from bot.commands.library import DRAFT_FORM
+from bot.events import HomeOpened, MemberJoined, MessageSaved, Origin
 from bot.replies import Reply, Visibility
 from bot.router import Router
 from bot.vocabulary import SETUP_FIELDS
@@ -65,6 +68,8 @@ class SlackListeners:
         app.event("app_home_opened")(ack=ack_only, lazy=[self.on_home_opened])
         app.action(re.compile(".+"))(ack=ack_only, lazy=[self.on_action])
         app.view("setup")(self.on_form)
+        app.view(DRAFT_FORM)(self.on_form)
+        app.shortcut(translate.SAVE_SHORTCUT)(self.on_save_shortcut)
 
     async def drain(self, timeout: float = 10.0) -> None:
         """Let answers still on their way go out (on shutdown)."""
@@ -177,16 +182,37 @@ class SlackListeners:
             error = replies[0]
             # A modal shows an error under the field it is about; one about the whole
             # form goes under the first field.
-            field = str(error.data.get("field") or SETUP_FIELDS[0])
+            state = ((body.get("view") or {}).get("state") or {}).get("values") or {}
+            fields = list(state) or list(SETUP_FIELDS)
+            field = str(error.data.get("field") or fields[0])
             message = self._renderer.plain(error)
             await ack(
                 response_action="errors",
-                errors={field if field in SETUP_FIELDS else SETUP_FIELDS[0]: message[:150]},
+                errors={field if field in fields else fields[0]: message[:150]},
             )
             self._follow_up(work, 1, where)
             return
         await ack()
         self._follow_up(work, 0, where)
+
+    async def on_save_shortcut(
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        """ "Save to library" on a message: its thread read, a draft made, the modal opened."""
+        await ack()
+        event = translate.to_interaction_event(body)
+        if not isinstance(event, MessageSaved) or event.message is None:
+            return
+        ref = event.message
+        try:
+            texts = await thread_text(client, ref.channel, ref.message_id, ref.thread)
+        except Exception as exc:  # e.g. not_in_channel: the message itself still makes a draft
+            log.info("could not read the thread of %s: %s", ref, exc)
+            texts = [event.text]
+        event = dataclasses.replace(event, thread=tuple(texts[1:]) if texts else ())
+        where = Conversation(origin=event.origin, client=client, trigger_id=body.get("trigger_id"))
+        for reply in await self._router.handle(event):
+            await self._delivery.answer(reply, where)
 
     # Answers that follow an ack ---------------------------------------------------------
 

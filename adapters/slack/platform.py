@@ -100,6 +100,11 @@ class SlackPlatform:
             thread=to.thread,
         )
 
+    async def thread_text(self, ref: MessageRef) -> list[str]:
+        """The text of message `ref`, then of the rest of its thread (`conversations.replies`)."""
+        client = await self.client_for(ref.workspace, ref.enterprise)
+        return await thread_text(client, ref.channel, ref.message_id, ref.thread)
+
     async def update(self, ref: MessageRef, reply: Reply) -> None:
         """`chat.update` of the message `ref` with `reply`."""
         client = await self.client_for(ref.workspace, ref.enterprise)
@@ -112,6 +117,17 @@ class SlackPlatform:
         client = await self.client_for(ref.workspace, ref.enterprise)
         with _gone_when_missing(ref):
             await client.chat_delete(channel=ref.channel, ts=ref.message_id)
+
+
+async def thread_text(
+    client: AsyncWebClient, channel: str, ts: str, thread_ts: str | None = None
+) -> list[str]:
+    """Message `ts` first, then the other messages of its thread, oldest first."""
+    answer = await client.conversations_replies(channel=channel, ts=thread_ts or ts, limit=200)
+    messages = [m for m in answer.get("messages") or [] if isinstance(m, dict)]
+    first = [str(m.get("text") or "") for m in messages if m.get("ts") == ts]
+    rest = [str(m.get("text") or "") for m in messages if m.get("ts") != ts]
+    return [t for t in first + rest if t.strip()]
 
 
 @contextmanager

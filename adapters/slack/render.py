@@ -129,5 +129,10 @@ def to_modal(form: Form, *, channel: str, channel_name: str | None = None) -> di
     except TemplateNotFound:
         raise ValueError(f"no Slack modal for form {form.name!r}") from None
     view["callback_id"] = form.name
-    view["private_metadata"] = json.dumps({"channel_id": channel, "channel_name": channel_name})
+    metadata: dict[str, Any] = {"channel_id": channel, "channel_name": channel_name}
+    # Values named `*_id` (the draft a form confirms) are carried, not shown as fields.
+    carried = {k: v for k, v in form.values.items() if k.endswith("_id")}
+    if carried:
+        metadata["values"] = carried
+    view["private_metadata"] = json.dumps(metadata)
     return view

@@ -16,12 +16,15 @@ from bot.events import (
     MemberJoined,
     MessagePosted,
     MessageRef,
+    MessageSaved,
     Origin,
     ReactionAdded,
     ReactionRemoved,
 )
 
 PLATFORM = "slack"
+# The message shortcut "Save to library" (both manifests).
+SAVE_SHORTCUT = "save_to_library"
 # Home-tab buttons name the community channel they act in through their block id.
 CHANNEL_BLOCK_PREFIX = "in:"
 # Slack's slash-command `channel_name` for conversations that have no real name.
@@ -249,9 +252,41 @@ def to_interaction_event(payload: Payload) -> Event | None:
                     is_direct=is_direct_channel(channel),
                 ),
                 form=str(view.get("callback_id", "")),
-                values=form_values(view.get("state") or {}),
+                values={**_carried(metadata), **form_values(view.get("state") or {})},
+            )
+        case "message_action" if payload.get("callback_id") == SAVE_SHORTCUT:
+            channel = str((payload.get("channel") or {}).get("id") or "")
+            message = payload.get("message") or {}
+            ts = str(message.get("ts") or "")
+            if not channel or not ts:
+                return None
+            return MessageSaved(
+                origin=Origin(
+                    platform=PLATFORM,
+                    workspace=workspace,
+                    enterprise=enterprise,
+                    channel=channel,
+                    channel_name=(payload.get("channel") or {}).get("name") or None,
+                    user=user_id,
+                    user_name=user_name,
+                    is_direct=is_direct_channel(channel),
+                ),
+                text=str(message.get("text") or ""),
+                message=MessageRef(
+                    platform=PLATFORM,
+                    workspace=workspace,
+                    enterprise=enterprise,
+                    channel=channel,
+                    message_id=ts,
+                    thread=str(message.get("thread_ts") or "") or None,
+                ),
             )
     return None
+
+
+def _carried(metadata: Mapping[str, Any]) -> dict[str, str]:
+    carried = metadata.get("values")
+    return {str(k): str(v) for k, v in carried.items()} if isinstance(carried, dict) else {}
 
 
 def _metadata(raw: Any) -> dict[str, Any]:

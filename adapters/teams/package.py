@@ -16,6 +16,9 @@ from urllib.parse import urlsplit
 
 from messages.commands import command_texts
 
+# The message action "Save to library"; its invokes carry this as `commandId`.
+SAVE_COMMAND = "saveToLibrary"
+
 MANIFEST_VERSION = "1.22"
 SCHEMA_URL = (
     f"https://developer.microsoft.com/json-schemas/teams/v{MANIFEST_VERSION}/"
@@ -82,6 +85,21 @@ def app_manifest(
                 "commandLists": [
                     {"scopes": [scope], "commands": [dict(command) for command in commands]}
                     for scope in SCOPES
+                ],
+            }
+        ],
+        "composeExtensions": [
+            {
+                "botId": app_id,
+                "commands": [
+                    {
+                        "id": SAVE_COMMAND,
+                        "type": "action",
+                        "context": ["message"],
+                        "fetchTask": True,
+                        "title": "Save to library",
+                        "description": "Draft a library entry from this message",
+                    }
                 ],
             }
         ],

@@ -109,6 +109,25 @@ class CardRenderer:
             ]
         return card
 
+    def to_task_module(self, replies: list[Reply], *, title: str) -> dict[str, Any]:
+        """A task module answering a message-action invoke: the first reply's card when it
+        is a form to fill in, otherwise its text as a message (an error, a confirmation)."""
+        if not replies:
+            return {}
+        first = replies[0]
+        if first.form is not None:
+            card = CardFactory.adaptive_card(self.to_card(first))
+            return {
+                "task": {
+                    "type": "continue",
+                    "value": {
+                        "title": title,
+                        "card": {"contentType": card.content_type, "content": card.content},
+                    },
+                }
+            }
+        return {"task": {"type": "message", "value": self.summary(first)}}
+
     def to_activity(self, reply: Reply, *, addressee: Addressee | None = None) -> Activity:
         """A message activity carrying the reply's card."""
         card = self.to_card(reply, addressee=addressee)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 from collections.abc import Mapping
 from dataclasses import replace
@@ -10,6 +11,7 @@ from typing import Any
 
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
+from adapters.teams.package import SAVE_COMMAND
 from bot.events import (
     ButtonPressed,
     CommandInvoked,
@@ -18,6 +20,7 @@ from bot.events import (
     MemberJoined,
     MessagePosted,
     MessageRef,
+    MessageSaved,
     Origin,
     ReactionAdded,
     ReactionRemoved,
@@ -133,11 +136,12 @@ def _text_value(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _submitted(activity: Activity) -> Event | None:
+def _submitted(activity: Activity, value: Any = None) -> Event | None:
     """An Adaptive Card `Action.Submit` from one of copbot's cards: button data
     `{action, value}` or a form `{form, …}`, names and values as copbot wrote them (strings).
-    Anything else was not made by copbot and is ignored, never read as a command."""
-    value = activity.value
+    Anything else was not made by copbot and is ignored, never read as a command.
+    `value` is the submitted data when it is not the activity's value (a task module's)."""
+    value = activity.value if value is None else value
     if not isinstance(value, Mapping):
         return None
     form, action, data = value.get("form"), value.get("action"), value.get("value")
@@ -246,6 +250,45 @@ def to_member_events(activity: Activity) -> list[Event]:
 def bot_was_added(activity: Activity) -> bool:
     bot_id = getattr(activity.recipient, "id", None)
     return any(m.id == bot_id for m in activity.members_added or [])
+
+
+# The message action "Save to library" (app package): its task module, then its submission.
+FETCH_TASK = "composeExtension/fetchTask"
+SUBMIT_ACTION = "composeExtension/submitAction"
+_TAG = re.compile(r"<[^>]+>")
+_BREAK = re.compile(r"<br\s*/?>|</p>|</div>", re.IGNORECASE)
+
+
+def message_payload_text(payload: Mapping[str, Any]) -> str:
+    """The text of a `messagePayload`: its HTML body as plain lines."""
+    body = payload.get("body")
+    if not isinstance(body, Mapping):
+        return ""
+    content = str(body.get("content") or "")
+    if str(body.get("contentType", "")).lower() == "html":
+        content = html.unescape(_TAG.sub("", _BREAK.sub("\n", content)))
+    return content.strip()
+
+
+def to_save_event(activity: Activity) -> Event | None:
+    """A "Save to library" message action: fetchTask drafts from the message, submitAction
+    is the draft form submitted. None for any other invoke."""
+    value = activity.value if isinstance(activity.value, Mapping) else {}
+    if value.get("commandId") != SAVE_COMMAND:
+        return None
+    where = origin(activity)
+    if activity.name == FETCH_TASK:
+        payload = value.get("messagePayload")
+        text = message_payload_text(payload) if isinstance(payload, Mapping) else ""
+        message_id = payload.get("id") if isinstance(payload, Mapping) else None
+        return MessageSaved(
+            origin=where,
+            text=text,
+            message=message_ref(where, str(message_id)) if message_id else None,
+        )
+    if activity.name == SUBMIT_ACTION:
+        return _submitted(activity, value.get("data"))
+    return None
 
 
 def to_events(activity: Activity) -> list[Event]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from botbuilder.core import Bot, TurnContext
+from botbuilder.core import Bot, InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsInfo
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
@@ -17,6 +17,8 @@ from bot.events import Origin
 from bot.replies import Destination, Reply, Visibility
 
 log = logging.getLogger(__name__)
+
+SAVE_TITLE = "Save to library"
 
 
 class TurnHandler(Bot):
@@ -40,11 +42,26 @@ class TurnHandler(Bot):
         if activity.type == ActivityTypes.installation_update:
             await self._installation(activity)
             return
+        if activity.type == ActivityTypes.invoke:
+            await self._invoke(context)
+            return
         if activity.type == ActivityTypes.conversation_update and activity.members_added:
             await self._name_newcomers(context)
         for event in translate.to_events(activity):
             for reply in await self._core.router.handle(event):
                 await self._answer(context, event.origin, reply)
+
+    async def _invoke(self, context: TurnContext) -> None:
+        """Invokes wait for their answer in the HTTP response: "Save to library" gets its
+        task module (the draft card, then the outcome); any other invoke an empty 200."""
+        event = translate.to_save_event(context.activity)
+        replies = await self._core.router.handle(event) if event is not None else []
+        body = self._renderer.to_task_module(replies, title=SAVE_TITLE)
+        await context.send_activity(
+            Activity(
+                type=ActivityTypes.invoke_response, value=InvokeResponse(status=200, body=body)
+            )
+        )
 
     async def remember(self, activity: Activity) -> None:
         """Store (upsert) the conversation's reference, and the user's if it is their 1:1 chat."""

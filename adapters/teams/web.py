@@ -67,7 +67,12 @@ class TeamsEndpoint:
             return web.json_response({"error": error_id}, status=500)
         if invoke is None:
             return web.Response(status=201)
-        return web.json_response(serializer_helper(invoke.body), status=invoke.status)
+        # A body copbot built is plain JSON already; botbuilder's models need serialising
+        # (serialising a dict again is what made botbuilder's own invoke answers fail with 500).
+        body = invoke.body
+        if body is not None and not isinstance(body, dict | list):
+            body = serializer_helper(body)
+        return web.json_response(body, status=invoke.status)
 
 
 def bot_authentication(

@@ -10,6 +10,7 @@ from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from storage.database import make_engine
+from storage.models import in_models
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -21,6 +22,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=in_models,
     )
     with context.begin_transaction():
         context.run_migrations()

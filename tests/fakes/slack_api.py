@@ -147,6 +147,15 @@ class FakeSlackApi:
             id=user_id, name=name, real_name=real_name or name, tz=tz, is_bot=is_bot
         )
 
+    def add_message(
+        self, channel: str, text: str, *, ts: str, thread_ts: str | None = None, user: str = ""
+    ) -> None:
+        """A message people wrote (what `conversations.replies` reads back)."""
+        message: Body = {"type": "message", "text": text, "ts": ts, "user": user}
+        if thread_ts:
+            message["thread_ts"] = thread_ts
+        self._messages[channel].append(message)
+
     def add_channel(
         self, channel_id: str, name: str, members: list[str], *, is_private: bool = False
     ) -> None:
