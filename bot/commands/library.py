@@ -59,11 +59,26 @@ class LibraryCommands:
 
     def specs(self) -> list[CommandSpec]:
         return [
-            CommandSpec(name="share", handler=self.share, needs_community=True),
-            CommandSpec(name="library", handler=self.search, needs_community=True),
+            CommandSpec(
+                name="share",
+                handler=self.share,
+                needs_community=True,
+                options=frozenset({"note"}),
+            ),
+            CommandSpec(
+                name="library",
+                handler=self.search,
+                needs_community=True,
+                options=frozenset({"page"}),
+            ),
             CommandSpec(name="helpful", handler=self.helpful, needs_community=True),
             CommandSpec(name="save", handler=self.save, needs_community=True),
-            CommandSpec(name="publish", handler=self.publish, needs_community=True),
+            CommandSpec(
+                name="publish",
+                handler=self.publish,
+                needs_community=True,
+                options=frozenset({"title", "summary"}),
+            ),
         ]
 
     # share, library, helpful -----------------------------------------------------------------
