@@ -15,12 +15,15 @@ from bot.commands.help import HelpCommands
 from bot.commands.home import HomeView
 from bot.commands.membership import MembershipCommands
 from bot.commands.registry import CommandRegistry
+from bot.commands.reminders import ReminderCommands
+from bot.deliveries import DeliveryRunner
 from bot.handlers import EventHandlers
 from bot.outbox import Outbox
 from bot.router import Router
 from bot.services.communities import CommunityService
 from bot.services.ledger import EventLedger
 from bot.services.membership import MembershipService
+from bot.services.rsvps import RsvpService
 from bot.settings import Settings
 from storage.database import Database
 
@@ -38,6 +41,7 @@ class Core:
     ledger: EventLedger
     communities: CommunityService
     membership: MembershipService
+    deliveries: DeliveryRunner
 
 
 def build_core(
@@ -52,17 +56,21 @@ def build_core(
     communities = CommunityService(database, clock)
     membership = MembershipService(database, clock)
     outbox = Outbox(database, clock)
+    deliveries = DeliveryRunner(database, clock, outbox, public_url=settings.base_url)
     registry = CommandRegistry()
     handlers = EventHandlers()
     community_commands = CommunityCommands(communities, membership)
+    reminder_commands = ReminderCommands(deliveries, RsvpService(database, clock))
     for group in (
         HelpCommands(registry),
         community_commands,
         MembershipCommands(communities, membership),
+        reminder_commands,
     ):
         for spec in group.specs():
             registry.add(spec)
     community_commands.register(handlers)
+    reminder_commands.register(handlers)
     handlers.on_home(HomeView(communities, membership).for_user)
     ledger = EventLedger(database, clock)
     router = Router(
@@ -82,6 +90,7 @@ def build_core(
         ledger=ledger,
         communities=communities,
         membership=membership,
+        deliveries=deliveries,
     )
 
 

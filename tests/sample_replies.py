@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bot.app import Core
 from bot.events import CommandInvoked, FormSubmitted, HomeOpened, Origin
-from bot.replies import Reply
+from bot.replies import MessageRef, Reply
+from tests.sample_deliveries import delivery_replies
 
 PLATFORM = "sample"
 
@@ -15,9 +16,14 @@ class _Capture:
     def __init__(self) -> None:
         self.sent: list[Reply] = []
 
-    async def send(self, reply: Reply) -> str:
+    async def send(self, reply: Reply) -> MessageRef:
         self.sent.append(reply)
-        return str(len(self.sent))
+        return MessageRef(
+            platform=PLATFORM, workspace="W1", channel="C1", message_id=str(len(self.sent))
+        )
+
+    async def update(self, ref: MessageRef, reply: Reply) -> None:
+        self.sent.append(reply)
 
 
 def _origin(user: str, channel: str = "C1", *, direct: bool = False) -> Origin:
@@ -58,6 +64,8 @@ async def collect_replies(core: Core) -> dict[str, Reply]:
         for reply in await core.router.handle(CommandInvoked(origin=_origin(user), text=text)):
             found.setdefault(reply.kind, reply)
     for reply in await core.router.handle(HomeOpened(origin=_origin("bob", "D1", direct=True))):
+        found.setdefault(reply.kind, reply)
+    for reply in await delivery_replies(core, _origin("carol")):
         found.setdefault(reply.kind, reply)
     await core.router.handle(
         FormSubmitted(
