@@ -118,6 +118,7 @@ class DeliveryRunner:
         self._lock = asyncio.Lock()
         self._planned: dict[int, tuple[object, datetime]] = {}  # ritual -> (version, when)
         self._edits: set[str] = set()  # message edits waiting for their alarm
+        self._tasks: set[asyncio.Task[object]] = set()  # runs the alarm started
 
     def on_occurrences(self, hook: OccurrenceHook) -> None:
         """Run `hook(session, ritual, occurrences)` whenever meetings are materialised, in
@@ -135,7 +136,29 @@ class DeliveryRunner:
     def wake(self) -> None:
         """Sweep as soon as possible (a ritual was added or changed)."""
         if self._alarm is not None:
-            self._alarm.at(WAKE_JOB, self._clock.now(), self.sweep)
+            self._alarm.at(WAKE_JOB, self._clock.now(), self._kick(self.sweep))
+
+    def _kick(self, work: Job) -> Job:
+        """An alarm job that starts `work` and returns at once. A one-off job of the same
+        name set again while it still runs would be skipped by the scheduler (one instance
+        per job), and `work` itself sets the next alarm."""
+
+        async def kick() -> None:
+            task = asyncio.ensure_future(work())
+            self._tasks.add(task)
+            task.add_done_callback(self._finished)
+
+        return kick
+
+    async def settle(self) -> None:
+        """Wait for the runs the alarm has started to end."""
+        while self._tasks:
+            await asyncio.wait(set(self._tasks))
+
+    def _finished(self, task: asyncio.Task[object]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("deliveries: a run failed", exc_info=task.exception())
 
     async def sweep(self) -> int:
         """Plan the meetings ahead, then send what is due; how many went out."""
@@ -208,7 +231,7 @@ class DeliveryRunner:
         async with self._database.session() as session:
             when = await rows.next_due(session, self._outbox.platforms)
         if when is not None:
-            self._alarm.at(NEXT_JOB, max(when, self._clock.now()), self.run_due)
+            self._alarm.at(NEXT_JOB, max(when, self._clock.now()), self._kick(self.run_due))
 
     # One delivery --------------------------------------------------------------------------
 
@@ -544,7 +567,7 @@ class DeliveryRunner:
             if self._alarm is None:
                 await job()
             else:
-                self._alarm.at(name, self._clock.now() + EDIT_DELAY, job)
+                self._alarm.at(name, self._clock.now() + EDIT_DELAY, self._kick(job))
 
     async def _edit_counts(self, delivery_id: int, name: str) -> None:
         # Free the slot first: an answer arriving during the edit schedules the next one.
