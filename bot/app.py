@@ -16,6 +16,8 @@ from bot.commands.home import HomeView
 from bot.commands.library import LibraryCommands
 from bot.commands.membership import MembershipCommands
 from bot.commands.registry import CommandRegistry
+from bot.commands.reminders import ReminderCommands
+from bot.deliveries import DeliveryRunner
 from bot.handlers import EventHandlers
 from bot.outbox import Outbox
 from bot.router import Router
@@ -23,6 +25,7 @@ from bot.services.communities import CommunityService
 from bot.services.ledger import EventLedger
 from bot.services.library import LibraryService
 from bot.services.membership import MembershipService
+from bot.services.rsvps import RsvpService
 from bot.settings import Settings
 from storage.database import Database
 
@@ -41,6 +44,7 @@ class Core:
     communities: CommunityService
     membership: MembershipService
     library: LibraryService
+    deliveries: DeliveryRunner
 
 
 def build_core(
@@ -55,21 +59,25 @@ def build_core(
     communities = CommunityService(database, clock)
     membership = MembershipService(database, clock)
     outbox = Outbox(database, clock)
+    deliveries = DeliveryRunner(database, clock, outbox, public_url=settings.base_url)
     registry = CommandRegistry()
     handlers = EventHandlers()
     community_commands = CommunityCommands(communities, membership)
     library = LibraryService(database, clock)
     library_commands = LibraryCommands(library, communities, outbox)
+    reminder_commands = ReminderCommands(deliveries, RsvpService(database, clock))
     for group in (
         HelpCommands(registry),
         community_commands,
         MembershipCommands(communities, membership),
         library_commands,
+        reminder_commands,
     ):
         for spec in group.specs():
             registry.add(spec)
     community_commands.register(handlers)
     library_commands.register(handlers)
+    reminder_commands.register(handlers)
     handlers.on_home(HomeView(communities, membership).for_user)
     ledger = EventLedger(database, clock)
     router = Router(
@@ -90,6 +98,7 @@ def build_core(
         communities=communities,
         membership=membership,
         library=library,
+        deliveries=deliveries,
     )
 
 

@@ -40,8 +40,16 @@ class MessageGone(Exception):
     """The message to edit or delete no longer exists (deleted, or its channel is gone)."""
 
 
+class NotPosted(Exception):
+    """The platform refused a post, so it certainly did not go out (a refusal, not a lost
+    connection): sending it again cannot make a duplicate."""
+
+
 class ChatPlatform(Protocol):
-    """What every adapter implements so the core can post without being asked."""
+    """What every adapter implements so the core can post without being asked.
+
+    A platform that can find a post again by its `Reply.key` also implements `PostFinder`
+    (an optional lookup; Slack can, Teams and the console cannot)."""
 
     platform: str
 
@@ -55,6 +63,14 @@ class ChatPlatform(Protocol):
 
     async def delete(self, ref: MessageRef) -> None:
         """Delete the message `ref`; `MessageGone` when it no longer exists."""
+        ...
+
+
+class PostFinder(Protocol):
+    """The optional lookup of a `ChatPlatform`: a post found again by its idempotency key."""
+
+    async def find(self, key: str, to: Destination, since: datetime) -> MessageRef | None:
+        """The post to `to` carrying `key`, made at `since` or later; None when there is none."""
         ...
 
 
@@ -158,6 +174,31 @@ class Outbox:
             log.warning("post of %s to %s failed, kept for retry: %s", reply.kind, to, exc)
             await self._keep("send", to.platform, to.workspace, reply, None, str(exc))
             return None
+
+    async def post_once(self, reply: Reply) -> MessageRef | None:
+        """Post `reply` to `reply.to` and keep nothing when it fails: for callers that record
+        and retry themselves because a post must never go out twice (deliveries). Raises what
+        the platform raised; `NotPosted` when it surely did not post (also when the
+        platform is not running here)."""
+        to = reply.to
+        if to is None:
+            raise ValueError("a post needs a destination")
+        platform = self._platforms.get(to.platform)
+        if platform is None:
+            raise NotPosted(f"{to.platform} is not running here")
+        return await platform.send(reply)
+
+    def can_find(self, platform: str) -> bool:
+        """Whether `platform` runs here and can find a post again by its key."""
+        return callable(getattr(self._platforms.get(platform), "find", None))
+
+    async def find(self, key: str, to: Destination, since: datetime) -> MessageRef | None:
+        """The post carrying `key` sent to `to` since `since`, on a platform that can look."""
+        platform = self._platforms.get(to.platform)
+        if platform is None or not self.can_find(to.platform):
+            raise LookupError(f"{to.platform} cannot find posts here")
+        finder: PostFinder = platform  # type: ignore[assignment]
+        return await finder.find(key, to, since)
 
     async def update(self, ref: MessageRef, reply: Reply) -> bool:
         """Replace the message `ref` with `reply`. False when the message is gone (the caller
@@ -366,4 +407,12 @@ class Outbox:
         return int(getattr(result, "rowcount", 0) or 0)
 
 
-__all__ = ["ChatPlatform", "Destination", "MessageGone", "MessageRef", "Outbox"]
+__all__ = [
+    "ChatPlatform",
+    "Destination",
+    "MessageGone",
+    "MessageRef",
+    "NotPosted",
+    "Outbox",
+    "PostFinder",
+]

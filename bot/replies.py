@@ -87,6 +87,8 @@ class Reply:
     buttons: tuple[Button, ...] = ()
     to: Destination | None = None  # None: the conversation the event came from
     form: Form | None = None  # set when the reply is "open this form"
+    # An idempotency key the platform can find the post by (a delivery's id), where it can.
+    key: str | None = None
 
     def addressed(self, to: Destination) -> Reply:
         return replace(self, to=to)

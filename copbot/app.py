@@ -90,6 +90,7 @@ async def running(
         app = web_app(core) if serve else None
         scheduler = await stack.enter_async_context(Scheduler())
         scheduler.every("upkeep", UPKEEP_SECONDS, lambda: upkeep(core))
+        core.deliveries.start(scheduler)  # reminders and the rest, on their second
         if app is not None:
             await stack.enter_async_context(
                 listening(app, settings.host, settings.port, access_log=settings.access_log)

@@ -241,7 +241,11 @@ class Occurrence(SQLModel, table=True):
 class Delivery(SQLModel, table=True):
     """Something copbot posts for an occurrence at a set time: a reminder, the start post,
     the facilitator's ask, a steward's nudge, the pulse. Claimed before it is sent
-    (`claimed_until`, from `claimed_at`), recorded after (`sent_at`, `message`)."""
+    (`claimed_until`, from `claimed_at`), recorded after (`sent_at`, `message`).
+
+    `sent_at` is set once the delivery is over, whatever its `outcome`; `claimed_at` stays
+    set while an attempt's result is unknown (the post may be out: look for it first).
+    `attempts` counts failed sends; `detail` holds the last failure or why it was skipped."""
 
     __tablename__ = "deliveries"
     __table_args__ = (
@@ -258,6 +262,8 @@ class Delivery(SQLModel, table=True):
     sent_at: datetime | None = _when(nullable=True)
     outcome: str = Field(default="", max_length=16)  # sent, skipped, failed, unknown
     message: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    attempts: int = Field(default=0)
+    detail: str = Field(default="", max_length=1000)
 
 
 class Rsvp(SQLModel, table=True):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bot.app import Core
 from bot.events import CommandInvoked, FormSubmitted, HomeOpened, Origin
-from bot.replies import Reply
+from bot.replies import MessageRef, Reply
+from tests.sample_deliveries import delivery_replies
 
 PLATFORM = "sample"
 
@@ -15,9 +16,14 @@ class _Capture:
     def __init__(self) -> None:
         self.sent: list[Reply] = []
 
-    async def send(self, reply: Reply) -> str:
+    async def send(self, reply: Reply) -> MessageRef:
         self.sent.append(reply)
-        return str(len(self.sent))
+        return MessageRef(
+            platform=PLATFORM, workspace="W1", channel="C1", message_id=str(len(self.sent))
+        )
+
+    async def update(self, ref: MessageRef, reply: Reply) -> None:
+        self.sent.append(reply)
 
 
 def _origin(user: str, channel: str = "C1", *, direct: bool = False) -> Origin:
@@ -55,7 +61,12 @@ SCRIPT: tuple[tuple[str, str], ...] = (
     ("alice", "leave <@bob|Bob>"),
 )
 # After the home view: bob, now the only member, leaves and so archives the community.
-CLOSING: tuple[tuple[str, str], ...] = (("bob", "leave"), ("bob", "leave confirm"))
+# In a community of its own: its only member leaving archives it.
+CLOSING: tuple[tuple[str, str], ...] = (
+    ("erin", 'setup "Closing time"'),
+    ("erin", "leave"),
+    ("erin", "leave confirm"),
+)
 
 
 async def collect_replies(core: Core) -> dict[str, Reply]:
@@ -68,8 +79,11 @@ async def collect_replies(core: Core) -> dict[str, Reply]:
             found.setdefault(reply.kind, reply)
     for reply in await core.router.handle(HomeOpened(origin=_origin("bob", "D1", direct=True))):
         found.setdefault(reply.kind, reply)
+    for reply in await delivery_replies(core, _origin("carol")):
+        found.setdefault(reply.kind, reply)
     for user, text in CLOSING:
-        for reply in await core.router.handle(CommandInvoked(origin=_origin(user), text=text)):
+        closing = _origin(user, "C9")
+        for reply in await core.router.handle(CommandInvoked(origin=closing, text=text)):
             found.setdefault(reply.kind, reply)
     await core.router.handle(
         FormSubmitted(

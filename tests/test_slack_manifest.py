@@ -71,7 +71,7 @@ def test_manifest_asks_for_the_scopes_the_events_need(manifest: dict[str, Any]) 
         "users:read",
         "channels:read",
         "groups:read",
-        "channels:history",
+        "channels:history",  # finding a delivery's post again after a crash
         "groups:history",
     }
 

@@ -2,25 +2,39 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.render import SlackRenderer
 from adapters.slack.translate import PLATFORM
-from bot.outbox import MessageGone
-from bot.replies import MessageRef, Reply
+from bot.outbox import MessageGone, NotPosted
+from bot.replies import Destination, MessageRef, Reply
 
 log = logging.getLogger(__name__)
 
 # Retries slack_sdk makes itself on 429 (honouring Retry-After) before a post counts as
 # failed and the Outbox keeps it for later.
-RATE_LIMIT_RETRIES = 3
+RATE_LIMIT_RETRIES = 8
+# Spreads the requests a rate limit held back over a few milliseconds once it lifts.
+RATE_LIMIT_SPREAD_SECONDS = 0.05
+# Every post copbot makes for a delivery carries this message metadata, so that after a crash
+# it can be found again (`conversations.history` with `include_all_metadata`).
+DELIVERY_EVENT = "copbot_delivery"
+# How far before the claim a lookup starts reading history (clocks are never quite equal).
+LOOKUP_MARGIN = timedelta(minutes=1)
+LOOKUP_PAGES = 5
 # What Slack answers for an edit of a message (or in a channel) that no longer exists.
 GONE_ERRORS = frozenset(
     {"message_not_found", "channel_not_found", "cant_update_message", "cant_delete_message"}
@@ -29,17 +43,60 @@ GONE_ERRORS = frozenset(
 TokenLookup = Callable[[str, str | None], Awaitable[str | None]]
 
 
+class RateLimitGate(AsyncRateLimitErrorRetryHandler):
+    """Waits out a 429 for its Retry-After, and holds every request to the same method that
+    is refused meanwhile until that same moment: one wait per burst, not a second or two of
+    random extra for each request (slack_sdk's own handler adds up to a second of jitter)."""
+
+    def __init__(self, max_retry_count: int = RATE_LIMIT_RETRIES) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self._reopens: dict[str, float] = {}  # request URL -> event loop time it opens again
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        if response is None:
+            raise error or RuntimeError("rate limited without a response")
+        state.next_attempt_requested = True
+        loop = asyncio.get_running_loop()
+        url = request.url.split("?", 1)[0]
+        reopens = max(self._reopens.get(url, 0.0), loop.time() + _retry_after(response))
+        self._reopens[url] = reopens
+        wait = reopens - loop.time() + random.uniform(0, RATE_LIMIT_SPREAD_SECONDS)
+        await asyncio.sleep(max(wait, 0.0))
+        state.increment_current_attempt()
+
+
+def _retry_after(response: HttpResponse) -> float:
+    for name, values in response.headers.items():
+        if name.lower() == "retry-after" and values:
+            try:
+                return max(float(values[0]), 0.0)
+            except ValueError:
+                break
+    return 1.0
+
+
+def _refused(error: Exception) -> bool:
+    """Whether Slack (or our own lookup of the workspace) surely refused a post: an answer
+    below 500 says nothing was posted; a lost connection or a server error might have."""
+    if isinstance(error, LookupError):
+        return True
+    return isinstance(error, SlackApiError) and error.response.status_code < 500
+
+
 def make_client(base_url: str, token: str | None = None) -> AsyncWebClient:
     """A Web API client that waits out rate limits (429) and retries nothing else.
 
     Slack removes no duplicate posts, and slack_sdk's default handler retries a request on a
     dropped connection, which can post a message twice; the Outbox retries what failed.
     Bolt's per-request clients inherit these handlers and the base URL."""
-    return AsyncWebClient(
-        token=token,
-        base_url=base_url,
-        retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)],
-    )
+    return AsyncWebClient(token=token, base_url=base_url, retry_handlers=[RateLimitGate()])
 
 
 class SlackPlatform:
@@ -65,20 +122,24 @@ class SlackPlatform:
         return client
 
     async def send(self, reply: Reply) -> MessageRef | None:
-        """Post `reply` to `reply.to`; the posted message's channel and `ts`."""
+        """Post `reply` to `reply.to`; the posted message's channel and `ts`. A reply with a
+        `key` carries it as message metadata, so `find` can find the post again.
+
+        Raises `NotPosted` when Slack refused (it answered, so nothing was posted)."""
         to = reply.to
         if to is None or not (to.channel or to.user):
             raise ValueError("a Slack post needs a channel or a user")
         try:
             client = await self.client_for(to.workspace, to.enterprise)
-            channel = to.channel
-            if channel is None:
-                assert to.user is not None
-                opened = await client.conversations_open(users=to.user)
-                channel = str(opened["channel"]["id"])
+            channel = await self._channel(client, to)
             args: dict[str, Any] = {"channel": channel, **self._renderer.to_message(reply)}
             if to.thread:
                 args["thread_ts"] = to.thread
+            if reply.key:
+                args["metadata"] = {
+                    "event_type": DELIVERY_EVENT,
+                    "event_payload": {"delivery_id": reply.key},
+                }
             posted = await client.chat_postMessage(**args)
         except Exception as exc:
             log.warning(
@@ -87,6 +148,8 @@ class SlackPlatform:
                 {"workspace": to.workspace, "channel": to.channel, "user": to.user},
                 exc,
             )
+            if _refused(exc):
+                raise NotPosted(str(exc)) from exc
             raise
         ts = str(posted.get("ts") or "")
         if not ts:
@@ -104,6 +167,52 @@ class SlackPlatform:
         """The text of message `ref`, then of the rest of its thread (`conversations.replies`)."""
         client = await self.client_for(ref.workspace, ref.enterprise)
         return await thread_text(client, ref.channel, ref.message_id, ref.thread)
+
+    async def find(self, key: str, to: Destination, since: datetime) -> MessageRef | None:
+        """The post to `to` whose metadata carries `key`, made since `since`: read from
+        `conversations.history` (or the thread's replies). For recovery only: apps outside
+        the Marketplace may read history once a minute."""
+        client = await self.client_for(to.workspace, to.enterprise)
+        channel = await self._channel(client, to)
+        args: dict[str, Any] = {
+            "channel": channel,
+            "oldest": f"{(since - LOOKUP_MARGIN).timestamp():.6f}",
+            "include_all_metadata": True,
+            "limit": 200,
+        }
+        for _ in range(LOOKUP_PAGES):
+            if to.thread:
+                page = await client.conversations_replies(ts=to.thread, **args)
+            else:
+                page = await client.conversations_history(**args)
+            for message in page.get("messages") or []:
+                metadata = message.get("metadata") or {}
+                payload = metadata.get("event_payload") or {}
+                if metadata.get("event_type") == DELIVERY_EVENT and (
+                    str(payload.get("delivery_id")) == key
+                ):
+                    return MessageRef(
+                        platform=PLATFORM,
+                        workspace=to.workspace,
+                        enterprise=to.enterprise,
+                        channel=channel,
+                        message_id=str(message["ts"]),
+                        thread=to.thread,
+                    )
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not page.get("has_more") or not cursor:
+                break
+            args["cursor"] = cursor
+        return None
+
+    @staticmethod
+    async def _channel(client: AsyncWebClient, to: Destination) -> str:
+        """The conversation to post in: the channel, or the user's DM (opened if need be)."""
+        if to.channel:
+            return to.channel
+        assert to.user is not None
+        opened = await client.conversations_open(users=to.user)
+        return str(opened["channel"]["id"])
 
     async def update(self, ref: MessageRef, reply: Reply) -> None:
         """`chat.update` of the message `ref` with `reply`."""

@@ -19,7 +19,7 @@ from botbuilder.schema import (
 from adapters.teams import translate
 from adapters.teams.references import ReferenceStore, conversation_key, user_key
 from adapters.teams.render import CardRenderer
-from bot.outbox import MessageGone
+from bot.outbox import MessageGone, NotPosted
 from bot.replies import MessageRef, Reply
 
 log = logging.getLogger(__name__)
@@ -61,19 +61,29 @@ class TeamsPlatform:
         self._app_id = app_id
 
     async def send(self, reply: Reply) -> MessageRef | None:
-        """Post `reply` to `reply.to`; raises when it cannot, so the outbox keeps it."""
+        """Post `reply` to `reply.to`; raises when it cannot, so the outbox keeps it:
+        `NotPosted` when the Connector refused (an answer below 500) or nothing is known
+        about where to post. Teams cannot find a post again, so `reply.key` is not sent."""
         to = reply.to
         if to is None:
             raise ValueError("a Teams post needs a destination")
-        if to.user:
-            reference = await self.personal_chat(to.workspace, to.user)
-            channel = reference.conversation.id
-        elif to.channel:
-            reference = await self._channel_reference(to.workspace, to.channel, to.thread)
-            channel = to.channel
-        else:
-            raise ValueError("a Teams post needs a channel or a user")
-        activity_id = await self.post(reference, self._renderer.to_activity(reply))
+        try:
+            if to.user:
+                reference = await self.personal_chat(to.workspace, to.user)
+                channel = reference.conversation.id
+            elif to.channel:
+                reference = await self._channel_reference(to.workspace, to.channel, to.thread)
+                channel = to.channel
+            else:
+                raise ValueError("a Teams post needs a channel or a user")
+            activity_id = await self.post(reference, self._renderer.to_activity(reply))
+        except LookupError as exc:
+            raise NotPosted(str(exc)) from exc
+        except Exception as exc:
+            status = getattr(getattr(exc, "response", None), "status_code", None)
+            if isinstance(status, int) and status < HTTPStatus.INTERNAL_SERVER_ERROR:
+                raise NotPosted(str(exc)) from exc
+            raise
         if not activity_id:
             return None
         return MessageRef(

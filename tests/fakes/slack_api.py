@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import math
 from collections import defaultdict, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -50,6 +51,25 @@ class _Failure:
 
 
 @dataclass(kw_only=True)
+class _RateLimit:
+    """Accepted calls of one method per rolling window, per channel and per workspace."""
+
+    per_channel: int | None
+    per_workspace: int | None
+    window: float
+    channels: dict[str, deque[float]]
+    workspace: deque[float]
+
+
+@dataclass(kw_only=True)
+class _Hold:
+    """The next call to a method is handled, but its answer waits until `release` is set."""
+
+    held: asyncio.Event
+    release: asyncio.Event
+
+
+@dataclass(kw_only=True)
 class _User:
     id: str
     name: str
@@ -69,8 +89,16 @@ class _Channel:
 class FakeSlackApi:
     """Answers `/api/{method}` like Slack does, and `/response_url/{id}` like a response URL."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, clock: Callable[[], float] | None = None) -> None:
+        """`clock` (seconds since the epoch, e.g. `time.time`) makes message timestamps real
+        times, as `conversations.history`'s `oldest` needs; without it they count up from
+        1700000000."""
         self.calls: list[ApiCall] = []
+        self.rate_limited = 0  # calls answered 429 by `rate_limit`
+        self._clock = clock
+        self._last_ts = 0.0
+        self._limits: dict[str, _RateLimit] = {}
+        self._holds: dict[str, deque[_Hold]] = defaultdict(deque)
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
         self._users: dict[str, _User] = {}
         self._channels: dict[str, _Channel] = {}
@@ -98,6 +126,7 @@ class FakeSlackApi:
             "conversations.info": self._conversations_info,
             "conversations.members": self._conversations_members,
             "conversations.replies": self._conversations_replies,
+            "conversations.history": self._conversations_history,
             "users.info": self._users_info,
             "oauth.v2.access": self._oauth_v2_access,
             "apps.connections.open": self._apps_connections_open,
@@ -178,6 +207,37 @@ class FakeSlackApi:
         failure = _Failure(status=200, body={"ok": False, "error": error}, headers={})
         self._failures[method].extend([failure] * times)
 
+    def rate_limit(
+        self,
+        method: str,
+        *,
+        per_channel: int | None = None,
+        per_workspace: int | None = None,
+        window: float = 1.0,
+    ) -> None:
+        """From now on accept at most `per_channel` calls of `method` per channel and
+        `per_workspace` in all per rolling `window` seconds; beyond that answer 429 with a
+        Retry-After of the whole seconds until a slot frees (at least 1), as Slack does."""
+        self._limits[method] = _RateLimit(
+            per_channel=per_channel,
+            per_workspace=per_workspace,
+            window=window,
+            channels=defaultdict(deque),
+            workspace=deque(),
+        )
+
+    def hold(self, method: str) -> _Hold:
+        """Handle the next call to `method` (a post is stored) but keep its answer until
+        `release` is set; `held` is set once the call is waiting. For killing a process
+        between a post and its record."""
+        hold = _Hold(held=asyncio.Event(), release=asyncio.Event())
+        self._holds[method].append(hold)
+        return hold
+
+    def messages_in(self, channel: str) -> list[Body]:
+        """Messages stored in `channel`, oldest first (metadata included)."""
+        return list(self._messages[channel])
+
     def calls_to(self, method: str) -> list[ApiCall]:
         """Every recorded call to `method`, oldest first."""
         return [call for call in self.calls if call.method == method]
@@ -241,9 +301,42 @@ class FakeSlackApi:
             return web.json_response(failure.body, status=failure.status, headers=failure.headers)
         if not _has_token(request, args) and method not in _TOKENLESS_METHODS:
             return web.json_response({"ok": False, "error": "not_authed"})
+        limit = self._limits.get(method)
+        if limit is not None:
+            retry_after = self._over_limit(limit, str(args.get("channel", "")))
+            if retry_after is not None:
+                self.rate_limited += 1
+                return web.json_response(
+                    {"ok": False, "error": "ratelimited"},
+                    status=429,
+                    headers={"Retry-After": str(retry_after)},
+                )
         handler = self._handlers.get(method)
         body = handler(args) if handler is not None else {"ok": True}
+        holds = self._holds.get(method)
+        if holds:
+            hold = holds.popleft()
+            hold.held.set()
+            await hold.release.wait()
         return web.json_response(body)
+
+    def _over_limit(self, limit: _RateLimit, channel: str) -> int | None:
+        """None when the call fits (it is counted), else the Retry-After to answer."""
+        now = asyncio.get_running_loop().time()
+        queues = [(limit.per_workspace, limit.workspace)]
+        if channel:
+            queues.append((limit.per_channel, limit.channels[channel]))
+        waits = []
+        for allowed, accepted in queues:
+            while accepted and accepted[0] <= now - limit.window:
+                accepted.popleft()
+            if allowed is not None and len(accepted) >= allowed:
+                waits.append(accepted[0] + limit.window - now)
+        if waits:
+            return max(1, math.ceil(max(waits)))
+        for _, accepted in queues:
+            accepted.append(now)
+        return None
 
     async def _handle_response_url(self, request: web.Request) -> web.Response:
         body = await request.json() if request.can_read_body else {}
@@ -283,6 +376,9 @@ class FakeSlackApi:
         return socket
 
     def _next_ts(self) -> str:
+        if self._clock is not None:
+            self._last_ts = max(self._clock(), self._last_ts + 0.000001)
+            return f"{self._last_ts:.6f}"
         micros = 1_700_000_000_000_000 + 100 * next(self._ts_counter)
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
@@ -433,6 +529,34 @@ class FakeSlackApi:
             "response_metadata": {"next_cursor": ""},
         }
 
+    def _conversations_history(self, args: dict[str, Any]) -> Body:
+        """Newest first, after `oldest` (inclusive with `inclusive`); message metadata only
+        with `include_all_metadata`; `limit` per page, `cursor` for the next."""
+        channel = str(args.get("channel", ""))
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        oldest = float(args.get("oldest") or 0)
+        inclusive = _truthy(args.get("inclusive"))
+        with_metadata = _truthy(args.get("include_all_metadata"))
+        found = [
+            m
+            for m in reversed(self._messages[channel])
+            if "thread_ts" not in m
+            and (float(m["ts"]) > oldest or (inclusive and float(m["ts"]) == oldest))
+        ]
+        start = int(args.get("cursor") or 0)
+        limit = int(args.get("limit") or 100)
+        page = found[start : start + limit]
+        if not with_metadata:
+            page = [{k: v for k, v in m.items() if k != "metadata"} for m in page]
+        more = start + limit < len(found)
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
+
     def _oauth_v2_access(self, args: dict[str, Any]) -> Body:
         if not args.get("code"):
             return {"ok": False, "error": "invalid_code"}
@@ -491,6 +615,10 @@ async def _read_args(request: web.Request) -> dict[str, Any]:
             with contextlib.suppress(json.JSONDecodeError):
                 args[key] = json.loads(args[key])
     return args
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or str(value).lower() in ("true", "1")
 
 
 def _has_token(request: web.Request, args: Mapping[str, Any]) -> bool:

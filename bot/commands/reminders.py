@@ -1,0 +1,73 @@
+"""Reminders people act on: the RSVP buttons under a reminder, and `remind #N`, a steward's
+reminder of a ritual's next meeting posted now."""
+
+from __future__ import annotations
+
+from bot.commands.spec import CommandSpec, Invocation
+from bot.deliveries import DeliveryRunner
+from bot.delivery_messages import RSVP_ACTION, ritual_data, when_data, zone_of
+from bot.errors import UserError
+from bot.events import ButtonPressed
+from bot.handlers import EventHandlers
+from bot.replies import Reply, Visibility
+from bot.services.rsvps import RsvpService
+from storage.models import Role
+
+
+def ritual_number(text: str) -> int | None:
+    """`#3` or `3` -> 3."""
+    digits = text.strip().removeprefix("#")
+    return int(digits) if digits.isdigit() and 0 < int(digits) < 1_000_000 else None
+
+
+class ReminderCommands:
+    def __init__(self, deliveries: DeliveryRunner, rsvps: RsvpService) -> None:
+        self._deliveries = deliveries
+        self._rsvps = rsvps
+
+    def register(self, handlers: EventHandlers) -> None:
+        handlers.on_action(RSVP_ACTION, self.rsvp)
+
+    def specs(self) -> list[CommandSpec]:
+        return [
+            CommandSpec(
+                name="remind",
+                handler=self.remind,
+                needs_community=True,
+                roles=frozenset({Role.STEWARD, Role.CORE}),
+            ),
+        ]
+
+    async def remind(self, inv: Invocation) -> Reply:
+        words = inv.command.words
+        number = ritual_number(words[0]) if len(words) == 1 else None
+        if number is None:
+            raise UserError("remind_which", usage="remind")
+        reminded = await self._deliveries.remind_now(inv.require_community(), number)
+        return Reply(
+            kind="reminder_posted",
+            data={
+                "ritual": ritual_data(reminded.ritual),
+                "when": when_data(reminded.occurrence.starts_at, zone_of(reminded.ritual)),
+                "outcome": reminded.outcome,
+            },
+        )
+
+    async def rsvp(self, event: ButtonPressed) -> Reply:
+        """A going / maybe / can't press: stored, confirmed to the person alone, and the
+        reminder's counts edited soon."""
+        number, _, answer = event.value.partition(" ")
+        if not number.isdigit():
+            raise UserError("rsvp_meeting_gone")
+        recorded = await self._rsvps.answer(event.origin, int(number), answer)
+        await self._deliveries.counts_changed(int(number))
+        return Reply(
+            kind="rsvp_saved",
+            data={
+                "answer": recorded.answer,
+                "ritual": ritual_data(recorded.ritual),
+                "when": when_data(recorded.occurrence.starts_at, zone_of(recorded.ritual)),
+                "counts": recorded.counts,
+            },
+            visibility=Visibility.USER,
+        )
