@@ -12,7 +12,7 @@ from bot.handlers import EventHandlers
 from bot.replies import Button, Form, Reply, Visibility
 from bot.services.communities import CharterChange, CommunityService
 from bot.services.membership import MembershipService
-from bot.vocabulary import FIELD_LIMITS, KIND_LABELS, SETUP_FIELDS
+from bot.vocabulary import FIELD_LIMITS, KIND_LABELS, SETUP_OPTIONS
 from messages.commands import command_text
 
 
@@ -47,7 +47,7 @@ class CommunityCommands:
         command, origin = inv.command, inv.origin
         if origin.is_direct:
             raise UserError("run_in_channel", usage="setup", command="setup")
-        unknown = sorted(set(command.options) - set(SETUP_FIELDS))
+        unknown = sorted(set(command.options) - set(SETUP_OPTIONS))
         if unknown:
             raise UserError("option_unknown", usage="setup", command="setup", option=unknown[0])
         if not command.args and not command.options:
@@ -80,6 +80,7 @@ class CommunityCommands:
             kind=command.options.get("kind"),
             domain=command.options.get("domain"),
             mission=command.options.get("mission"),
+            timezone=command.options.get("timezone"),
         )
         return await self._apply(origin, change)
 

@@ -14,6 +14,7 @@ from bot.errors import UserError
 from bot.events import Origin
 from bot.services.activity import record
 from bot.vocabulary import FIELD_LABELS, FIELD_LIMITS, KINDS
+from rituals.schedule import resolve_zone
 from storage.database import Database
 from storage.models import Community, CommunityKind, Member, Role, Workspace
 
@@ -41,6 +42,7 @@ class CharterChange:
     kind: str | None = None
     domain: str | None = None
     mission: str | None = None
+    timezone: str | None = None  # an IANA zone: rituals' default, and how times are shown
 
     def validated(self) -> CharterChange:
         name = " ".join(self.name.split()) if self.name is not None else None
@@ -68,6 +70,7 @@ class CharterChange:
             kind=kind,
             domain=self.domain.strip() if self.domain is not None else None,
             mission=self.mission.strip() if self.mission is not None else None,
+            timezone=resolve_zone(self.timezone.strip()) if self.timezone is not None else None,
         )
 
 
@@ -108,9 +111,10 @@ async def find_workspace(session: AsyncSession, origin: Origin) -> Workspace | N
 class CommunityService:
     """Creates and describes communities; every query is scoped to the caller's workspace."""
 
-    def __init__(self, database: Database, clock: Clock) -> None:
+    def __init__(self, database: Database, clock: Clock, *, default_timezone: str = "UTC") -> None:
         self._database = database
         self._clock = clock
+        self._default_timezone = default_timezone
 
     async def where_and_who(self, origin: Origin) -> tuple[Community | None, Member | None]:
         """The channel's community and the caller's active membership in it, in one query
@@ -163,6 +167,7 @@ class CommunityService:
                     mission=change.mission or "",
                     channel_id=origin.channel,
                     channel_name=origin.channel_name,
+                    timezone=change.timezone or self._default_timezone,
                     created_at=now,
                 )
                 session.add(community)
@@ -182,7 +187,7 @@ class CommunityService:
                 )
                 return SetupResult(community=community, created=True)
             await self._require_steward(session, existing, origin)
-            for attribute in ("name", "kind", "domain", "mission"):
+            for attribute in ("name", "kind", "domain", "mission", "timezone"):
                 value = getattr(change, attribute)
                 if value is not None:
                     setattr(existing, attribute, value)
