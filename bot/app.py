@@ -10,17 +10,23 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from bot.clock import Clock, SystemClock
+from bot.commands.absences import AbsenceCommands
 from bot.commands.community import CommunityCommands
 from bot.commands.help import HelpCommands
 from bot.commands.home import HomeView
 from bot.commands.membership import MembershipCommands
 from bot.commands.registry import CommandRegistry
+from bot.commands.rituals import RitualCommands
+from bot.commands.rotation import RotationCommands
 from bot.handlers import EventHandlers
 from bot.outbox import Outbox
 from bot.router import Router
+from bot.services.absences import AbsenceService
 from bot.services.communities import CommunityService
 from bot.services.ledger import EventLedger
 from bot.services.membership import MembershipService
+from bot.services.rituals import RitualService
+from bot.services.rotation import RotationService
 from bot.settings import Settings
 from storage.database import Database
 
@@ -38,6 +44,9 @@ class Core:
     ledger: EventLedger
     communities: CommunityService
     membership: MembershipService
+    rituals: RitualService
+    rotation: RotationService
+    absences: AbsenceService
 
 
 def build_core(
@@ -49,8 +58,11 @@ def build_core(
     """Wire the core together; nothing is started or opened yet."""
     database = database or Database(settings.database_url)
     clock = clock or SystemClock()
-    communities = CommunityService(database, clock)
+    communities = CommunityService(database, clock, default_timezone=settings.timezone)
     membership = MembershipService(database, clock)
+    rituals = RitualService(database, clock, base_url=settings.base_url)
+    rotation = RotationService(database, clock)
+    absences = AbsenceService(database, clock)
     outbox = Outbox(database, clock)
     registry = CommandRegistry()
     handlers = EventHandlers()
@@ -59,6 +71,9 @@ def build_core(
         HelpCommands(registry),
         community_commands,
         MembershipCommands(communities, membership),
+        RitualCommands(rituals, clock),
+        RotationCommands(rotation, clock),
+        AbsenceCommands(absences),
     ):
         for spec in group.specs():
             registry.add(spec)
@@ -82,6 +97,9 @@ def build_core(
         ledger=ledger,
         communities=communities,
         membership=membership,
+        rituals=rituals,
+        rotation=rotation,
+        absences=absences,
     )
 
 

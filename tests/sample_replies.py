@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.app import Core
+from bot.clock import FixedClock
 from bot.events import CommandInvoked, FormSubmitted, HomeOpened, Origin
 from bot.replies import Reply
 
@@ -45,6 +46,21 @@ SCRIPT: tuple[tuple[str, str], ...] = (
     ("carol", "who python"),
     ("carol", "communities"),
     ("carol", "membrs"),
+    ("carol", "ritual templates"),
+    ("alice", 'ritual add deep-dive "Deep <b>dive</b> & *more*" where="<!channel> hi"'),
+    ("alice", 'ritual add case-study "Retro_1" on 2026-03-02 at 12:00'),
+    ("carol", "ritual list"),
+    ("carol", "ritual show #1"),
+    ("carol", "ritual next 3"),
+    ("carol", "ritual feed"),
+    ("bob", "rotation #1"),
+    ("alice", "rotation #1 skip"),
+    ("bob", "rotation #1 history"),
+    ("bob", "away 2026-03-10 2026-03-12"),
+)
+# Run once the clock has passed the one-off meeting above.
+LATER: tuple[tuple[str, str], ...] = (
+    ("alice", "ritual attended #2 <@bob|Bob> <@carol|Carol>"),
     ("alice", "leave <@bob|Bob>"),
 )
 
@@ -55,6 +71,11 @@ async def collect_replies(core: Core) -> dict[str, Reply]:
     core.outbox.register(capture)
     found: dict[str, Reply] = {}
     for user, text in SCRIPT:
+        for reply in await core.router.handle(CommandInvoked(origin=_origin(user), text=text)):
+            found.setdefault(reply.kind, reply)
+    assert isinstance(core.clock, FixedClock)
+    core.clock.advance(hours=6)
+    for user, text in LATER:
         for reply in await core.router.handle(CommandInvoked(origin=_origin(user), text=text)):
             found.setdefault(reply.kind, reply)
     for reply in await core.router.handle(HomeOpened(origin=_origin("bob", "D1", direct=True))):
