@@ -48,6 +48,7 @@ from storage.models import (
     Attendance,
     Community,
     CommunityCalendar,
+    Member,
     Occurrence,
     Ritual,
     Rsvp,
@@ -296,10 +297,35 @@ class RitualService:
         return await in_transaction(self._database, work)
 
     async def _coming(self, session: AsyncSession, ritual: Ritual, count: int) -> list[Occurrence]:
-        """The ritual's next `count` meetings as rows, facilitators planned."""
+        """The ritual's next `count` meetings as rows, facilitators planned.
+
+        When the stored rows already are those meetings, each with a facilitator who is
+        still a member (or the ritual does not rotate), they are read as they are: showing
+        meetings writes nothing then. Otherwise they are materialised and planned first."""
         if ritual.status != ACTIVE:
             return []
         now = self._clock.now()
+        expected = [o.start for o in recurrence.upcoming(schedule_of(ritual), now=now, count=count)]
+        stored = list(
+            (
+                await session.exec(
+                    select(Occurrence)
+                    .where(
+                        Occurrence.ritual_id == ritual.id,
+                        col(Occurrence.status) == SCHEDULED,
+                        col(Occurrence.starts_at) >= now,
+                    )
+                    .order_by(col(Occurrence.starts_at))
+                    .limit(count)
+                )
+            ).all()
+        )
+        if [row.starts_at for row in stored] == expected:
+            if not ritual.rotate:
+                return stored
+            members = await active_members(session, ritual.community_id)
+            if all(row.facilitator_id in members for row in stored):
+                return stored
         rows = await materialise(session, ritual, now=now, count=count)
         await plan_facilitators(session, ritual, rows, today=local_day(ritual, now))
         return rows[:count]
@@ -734,6 +760,13 @@ def _where(text: str) -> str:
 def recurrence_start(schedule: Schedule, wall: datetime | None) -> datetime | None:
     """The instant a naive wall time in the schedule's zone names."""
     return None if wall is None else to_instant(wall, schedule.tz)
+
+
+async def active_members(session: AsyncSession, community_id: int) -> set[str]:
+    rows = await session.exec(
+        select(Member.user_id).where(Member.community_id == community_id, col(Member.active))
+    )
+    return set(rows.all())
 
 
 async def attendance_recorded(session: AsyncSession, occurrence: Occurrence) -> set[str]:

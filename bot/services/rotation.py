@@ -399,7 +399,7 @@ class RotationService:
         """Into the pool: rotation may pick the caller from now on (also `optin`)."""
 
         async def work(session: AsyncSession) -> RotationView:
-            ritual, rows = await self._planned(session, community, number)
+            ritual, rows = await self._planned(session, community, number, meetings_needed=False)
             await self._require_member(session, community, UserRef(id=origin.user))
             wish = await self._wish(session, ritual, origin.user)
             wish.volunteered, wish.opted_out = True, False
@@ -415,7 +415,7 @@ class RotationService:
         others."""
 
         async def work(session: AsyncSession) -> RotationView:
-            ritual, rows = await self._planned(session, community, number)
+            ritual, rows = await self._planned(session, community, number, meetings_needed=False)
             wish = await self._wish(session, ritual, origin.user)
             wish.opted_out = True
             session.add(wish)
@@ -449,7 +449,7 @@ class RotationService:
         """A first-timer asks for an experienced co-facilitator at their first meeting."""
 
         async def work(session: AsyncSession) -> RotationView:
-            ritual, rows = await self._planned(session, community, number)
+            ritual, rows = await self._planned(session, community, number, meetings_needed=False)
             await self._require_member(session, community, UserRef(id=origin.user))
             pool = await load_pool(session, ritual, today=local_day(ritual, self._now()))
             mine = next(m for m in pool.members if m.member_id == origin.user)
@@ -551,8 +551,10 @@ class RotationService:
         *,
         count: int = SHOWN,
         day: date | None = None,
+        meetings_needed: bool = True,
     ) -> tuple[Ritual, list[Occurrence]]:
-        """The rotating ritual `#number` (locked) and its coming meetings, planned."""
+        """The rotating ritual `#number` (locked) and its coming meetings, planned; refuses
+        one with no meetings to come when the command is about meetings."""
         assert community.id is not None
         ritual = await find_ritual(session, community.id, number, lock=True)
         if ritual.status != ACTIVE:
@@ -566,7 +568,7 @@ class RotationService:
             if until <= now:
                 raise UserError("occurrence_past", date=day.isoformat())
         rows = await materialise(session, ritual, now=now, count=max(count, AHEAD), until=until)
-        if not rows:
+        if not rows and meetings_needed:
             raise UserError("no_meetings_ahead", number=ritual.number, title=ritual.title)
         await plan_facilitators(session, ritual, rows, today=local_day(ritual, now))
         return ritual, rows
