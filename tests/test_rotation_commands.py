@@ -117,10 +117,13 @@ async def test_swap_assign_and_their_notices(bot: ConsoleBot) -> None:
     assert "[to @dan (direct message)] You're facilitating #1" in assigned
     assert "@bob chose you. Can you?" in assigned
     assert ("2026-03-25", "@dan") in plan(assigned)
-    # Explicit choices hold when the pool changes around them.
+    # Explicit choices hold when the pool changes around them, and when the meeting moves.
     await bot.say("rotation #1 optout", as_="alice")
     held = await bot.say("rotation #1", as_="dan")
     assert plan(held)[0] == ("2026-03-04", "@carol") and ("2026-03-25", "@dan") in plan(held)
+    await bot.say("ritual move #1 2026-03-25 to 2026-07-02 at 10:00", as_="alice")
+    moved = await bot.say("rotation #1 20", as_="dan")
+    assert ("2026-07-02", "@dan") in plan(moved) and ("2026-03-25", "@dan") not in plan(moved)
 
 
 async def test_a_first_timer_gets_an_experienced_co_facilitator(

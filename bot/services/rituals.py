@@ -280,10 +280,22 @@ class RitualService:
                     .order_by(col(Ritual.number))
                 )
             ).all()
+            # Only the meetings among the soonest `count` are needed from each ritual (a
+            # monthly one may give one where a weekly one gives four).
+            now = self._clock.now()
+            starts = {
+                ritual.id: [
+                    o.start for o in recurrence.upcoming(schedule_of(ritual), now=now, count=count)
+                ]
+                for ritual in rituals
+            }
+            soonest = sorted(start for found in starts.values() for start in found)[:count]
             meetings: list[Meeting] = []
             for ritual in rituals:
-                rows = await self._coming(session, ritual, count)
-                meetings.extend(Meeting(ritual=ritual, occurrence=row) for row in rows)
+                wanted = sum(1 for start in starts[ritual.id] if soonest and start <= soonest[-1])
+                if wanted:
+                    rows = await self._coming(session, ritual, wanted)
+                    meetings.extend(Meeting(ritual=ritual, occurrence=row) for row in rows)
             meetings.sort(key=lambda m: (m.occurrence.starts_at, m.ritual.number))
             return Agenda(meetings=meetings[:count], names=await names_in(session, community.id))
 
@@ -467,7 +479,8 @@ class RitualService:
             ritual.sequence += 1
             ritual.updated_at = now
             session.add(ritual)
-            rows = await materialise(session, ritual, now=now)
+            moved_to = recurrence_start(done.schedule, done.to)
+            rows = await materialise(session, ritual, now=now, until=moved_to)
             length = timedelta(minutes=ritual.duration_minutes)
             for row in rows:
                 row.ends_at = row.starts_at + length
@@ -481,7 +494,7 @@ class RitualService:
                 ritual,
                 change,
                 when=done.when.start if done.when else None,
-                to=recurrence_start(done.schedule, done.to),
+                to=moved_to,
             )
 
         return await in_transaction(self._database, work)
