@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from bot.clock import Clock, SystemClock
+from bot.commands.absences import AbsenceCommands
 from bot.commands.community import CommunityCommands
 from bot.commands.help import HelpCommands
 from bot.commands.home import HomeView
@@ -17,14 +18,19 @@ from bot.commands.library import LibraryCommands
 from bot.commands.membership import MembershipCommands
 from bot.commands.registry import CommandRegistry
 from bot.commands.reminders import ReminderCommands
+from bot.commands.rituals import RitualCommands
+from bot.commands.rotation import RotationCommands
 from bot.deliveries import DeliveryRunner
 from bot.handlers import EventHandlers
 from bot.outbox import Outbox
 from bot.router import Router
+from bot.services.absences import AbsenceService
 from bot.services.communities import CommunityService
 from bot.services.ledger import EventLedger
 from bot.services.library import LibraryService
 from bot.services.membership import MembershipService
+from bot.services.rituals import RitualService
+from bot.services.rotation import RotationService, facilitator_planner
 from bot.services.rsvps import RsvpService
 from bot.settings import Settings
 from storage.database import Database
@@ -45,6 +51,9 @@ class Core:
     membership: MembershipService
     library: LibraryService
     deliveries: DeliveryRunner
+    rituals: RitualService
+    rotation: RotationService
+    absences: AbsenceService
 
 
 def build_core(
@@ -56,10 +65,14 @@ def build_core(
     """Wire the core together; nothing is started or opened yet."""
     database = database or Database(settings.database_url)
     clock = clock or SystemClock()
-    communities = CommunityService(database, clock)
+    communities = CommunityService(database, clock, default_timezone=settings.timezone)
     membership = MembershipService(database, clock)
+    rituals = RitualService(database, clock, base_url=settings.base_url)
+    rotation = RotationService(database, clock)
+    absences = AbsenceService(database, clock)
     outbox = Outbox(database, clock)
     deliveries = DeliveryRunner(database, clock, outbox, public_url=settings.base_url)
+    deliveries.on_occurrences(facilitator_planner(clock))
     registry = CommandRegistry()
     handlers = EventHandlers()
     community_commands = CommunityCommands(communities, membership)
@@ -72,6 +85,9 @@ def build_core(
         MembershipCommands(communities, membership),
         library_commands,
         reminder_commands,
+        RitualCommands(rituals, clock),
+        RotationCommands(rotation, clock),
+        AbsenceCommands(absences),
     ):
         for spec in group.specs():
             registry.add(spec)
@@ -99,6 +115,9 @@ def build_core(
         membership=membership,
         library=library,
         deliveries=deliveries,
+        rituals=rituals,
+        rotation=rotation,
+        absences=absences,
     )
 
 

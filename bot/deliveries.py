@@ -534,7 +534,7 @@ class DeliveryRunner:
                     )
                 ).all()
                 raise UserError(
-                    "ritual_number_unknown", usage="remind", number=number, known=list(known)
+                    "ritual_number_unknown", usage="ritual remind", number=number, known=list(known)
                 )
             meeting = next_occurrence(Schedule.from_json(ritual.schedule), now=now)
             if meeting is None:

@@ -11,7 +11,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 
-from bot.commands.registry import CommandRegistry
+from bot.commands.registry import CommandRegistry, check_allowed
 from bot.commands.spec import Invocation
 from bot.errors import UserError
 from bot.events import (
@@ -34,7 +34,6 @@ from bot.replies import Reply, Visibility
 from bot.services.communities import CommunityService
 from bot.services.ledger import EventLedger
 from bot.text import clean_origin
-from bot.vocabulary import ROLE_PLURALS, ROLES
 from messages.commands import command_text
 
 log = logging.getLogger(__name__)
@@ -146,21 +145,13 @@ class Router:
             raise UserError(
                 "unknown_command", usage="help", verb=command.verb, suggestion=suggestion
             )
-        spec.check(command)
+        spec.check(command)  # before any query: a typo in an option costs nothing
         community, caller = (
             await self._communities.where_and_who(origin) if spec.scoped else (None, None)
         )
-        if spec.needs_community and community is None:
-            if origin.is_direct:
-                raise UserError("run_in_channel", usage=spec.name, command=spec.name)
-            raise UserError("no_community_here", usage=spec.name)
-        if spec.roles is not None and (caller is None or caller.role not in spec.roles):
-            allowed = [ROLE_PLURALS[r] for r in ROLES if r in spec.roles]
-            raise UserError("role_required", roles=allowed, command=spec.name)
-        result = await spec.handler(
-            Invocation(origin=origin, command=command, community=community, caller=caller)
-        )
-        return as_list(result)
+        invocation = Invocation(origin=origin, command=command, community=community, caller=caller)
+        check_allowed(spec, invocation)
+        return as_list(await spec.handler(invocation))
 
 
 def error_reply(error: UserError) -> Reply:

@@ -67,6 +67,7 @@ KIND_LABELS: Mapping[str, str] = MappingProxyType(
 
 # The charter's fields as the setup form shows them, and how long each may be.
 SETUP_FIELDS = ("name", "kind", "domain", "mission")
+SETUP_OPTIONS = (*SETUP_FIELDS, "timezone")  # the command also takes the community's zone
 FIELD_LABELS: Mapping[str, str] = MappingProxyType(
     {"name": "Name", "kind": "Kind", "domain": "Domain", "mission": "Mission"}
 )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from adapters.calendar import mount_calendar
 from adapters.console.adapter import ConsolePlatform
 from adapters.server import listening, server_app
 from adapters.teams.access import teams_wanted
@@ -46,6 +47,7 @@ def web_app(core: Core) -> web.Application:
     """The HTTP application with every adapter the settings configure, their platforms
     registered on the outbox."""
     app = server_app(core)
+    mount_calendar(app, core)
     settings = core.settings
     if settings.slack_configured:
         from adapters.slack.app import SlackAdapter  # only a Slack deployment loads Bolt

@@ -15,6 +15,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from adapters.console.adapter import run_console, writer
+from adapters.console.translate import PLATFORM as CONSOLE_PLATFORM
+from adapters.console.translate import WORKSPACE as CONSOLE_WORKSPACE
 from bot.settings import Settings, SettingsError, load_settings
 from copbot.app import running, serve_forever
 from copbot.demo import DEMO_CHANNEL, seed_demo
@@ -138,9 +140,35 @@ def demo(database: DatabaseOption = None) -> None:
     Console().print(
         f"Seeded the Data Science CoP in #{DEMO_CHANNEL} with a dozen members. Try:\n"
         f"  copbot chat --as alice --channel {DEMO_CHANNEL}\n"
-        "then type: about | members | members core | who forecasting | communities | help",
+        "then type: about | members | who forecasting | ritual list | ritual next\n"
+        "  | rotation #1 history | help",
         highlight=False,
     )
+
+
+@app.command()
+def calendar(
+    channel: Annotated[str, typer.Option("--channel", help="The community's channel.")],
+    database: DatabaseOption = None,
+) -> None:
+    """Print the calendar feed (iCalendar) of the console community in a channel."""
+    settings = _settings(database)
+    found: list[bytes | None] = []
+
+    async def _feed() -> None:
+        async with running(settings) as copbot:
+            found.append(
+                await copbot.core.rituals.calendar_of_channel(
+                    CONSOLE_PLATFORM, CONSOLE_WORKSPACE, channel.lstrip("#")
+                )
+            )
+
+    _run(_feed(), settings)
+    if not found or found[0] is None:
+        err.print(f"[red]copbot:[/red] no community in #{channel.lstrip('#')}", highlight=False)
+        raise typer.Exit(1)
+    sys.stdout.buffer.write(found[0])
+    sys.stdout.flush()
 
 
 @db_app.command("upgrade")

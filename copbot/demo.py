@@ -1,12 +1,22 @@
-"""`copbot demo`: seeds a realistic community by running real commands through the router."""
+"""`copbot demo`: seeds a realistic community by running real commands through the router.
+
+Its rituals get a past too: the same commands run through a second core whose clock starts
+some months back and walks forward meeting by meeting (facilitators confirm, a steward
+records who came), so the history is what copbot itself would have written."""
 
 from __future__ import annotations
 
+import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
-from bot.app import Core
+from bot.app import Core, build_core
+from bot.clock import FixedClock
 from bot.events import CommandInvoked, Origin
 from bot.replies import Reply
+from bot.router import Router
 
 DEMO_CHANNEL = "data-science"
 DEMO_PEOPLE: tuple[tuple[str, str, str], ...] = (
@@ -26,6 +36,15 @@ DEMO_PEOPLE: tuple[tuple[str, str, str], ...] = (
 )
 
 
+# The rituals, added by these people as the history begins.
+DEMO_RITUALS: tuple[tuple[str, str], ...] = (
+    ("alice", 'ritual add deep-dive "Monthly deep dive"'),
+    ("bob", 'ritual add show-and-tell "Show and tell" every 2 weeks on thu at 16:00'),
+    ("chen", 'ritual add office-hours where="https://meet.example.com/ds-office-hours"'),
+)
+HISTORY = timedelta(weeks=18)  # how far back the rituals' history begins
+SEED = 20261128
+
 # What a second run of the demo meets, and may pass over.
 ALREADY_DONE = frozenset({"already_member", "already_has_role"})
 
@@ -43,7 +62,7 @@ async def seed_demo(
     """Create the Data Science CoP with a dozen members, roles and expertise (idempotent)."""
     problems: list[str] = []
 
-    async def run(user: str, text: str) -> list[Reply]:
+    async def run(user: str, text: str, *, router: Router | None = None) -> list[Reply]:
         origin = Origin(
             platform=platform,
             workspace=workspace,
@@ -52,7 +71,7 @@ async def seed_demo(
             user=user,
             user_name=user.capitalize(),
         )
-        replies = await core.router.handle(CommandInvoked(origin=origin, text=text))
+        replies = await (router or core.router).handle(CommandInvoked(origin=origin, text=text))
         problems.extend(
             f"{user}: {text}: {r.data.get('error', r.kind)}"
             for r in replies
@@ -72,4 +91,53 @@ async def seed_demo(
         await run(name, f"skills {skills}")
         if role not in {"member", "steward"}:
             await run("alice", f"role <@{name}|{name.capitalize()}> {role}")
+    [listing] = await run("alice", "ritual list")
+    if not listing.data.get("rituals"):
+        await _ritual_history(core, run, since=core.clock.now() - HISTORY)
     return DemoResult(channel=channel, people=len(DEMO_PEOPLE), problems=tuple(problems))
+
+
+Run = Callable[..., Awaitable[list[Reply]]]
+
+
+async def _ritual_history(core: Core, run: Run, *, since: datetime) -> None:
+    """Add the rituals at `since` and live through their meetings until now."""
+    clock = FixedClock(since)
+    past = build_core(core.settings, database=core.database, clock=clock)
+
+    async def then(user: str, text: str) -> list[Reply]:
+        return await run(user, text, router=past.router)
+
+    for user, text in DEMO_RITUALS:
+        await then(user, text)
+    await then("dana", "rotation #2 volunteer")
+    await then("emeka", "rotation #1 volunteer")
+    await then("emeka", "rotation #1 cofacilitator")
+    away_from = (since + timedelta(weeks=6)).date()
+    await then("chen", f"away {away_from} {away_from + timedelta(days=13)}")
+    rng = random.Random(SEED)
+    people = [name for name, role, _ in DEMO_PEOPLE if role != "sponsor"]
+    [agenda] = await then("alice", "ritual next 50")
+    meetings = [m for m in agenda.data["meetings"] if _at(m["start"]) < core.clock.now()]
+    for index, meeting in enumerate(meetings):
+        number, day = meeting["ritual"]["number"], meeting["day"]
+        clock.when = _at(meeting["start"]) - timedelta(days=1)
+        if meeting["rotate"]:
+            [plan] = await then("alice", f"rotation #{number} 1")
+            facilitator = _who(plan.data["meetings"][0])
+            if facilitator is not None:
+                verb = "skip" if index == 5 else "confirm"  # one facilitator cannot make it
+                await then(facilitator, f"rotation #{number} {verb} {day}")
+        clock.when = _at(meeting["end"]) + timedelta(hours=1)
+        came = rng.sample(people, k=rng.randint(3, 7))
+        mentions = " ".join(f"<@{name}|{name.capitalize()}>" for name in came)
+        await then("alice", f"ritual attended #{number} {day} {mentions}")
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def _who(meeting: dict[str, Any]) -> str | None:
+    facilitator = meeting.get("facilitator")
+    return None if facilitator is None else str(facilitator["id"])

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
@@ -20,6 +22,15 @@ def plain_mention(user: Mapping[str, Any]) -> str:
 def backtick_code(text: str) -> str:
     """An inline command or code fragment in text and Slack mrkdwn."""
     return f"`{text}`"
+
+
+def local_time(instant: str, zone: str) -> str:
+    """An ISO instant (reply data carries them in UTC) as the wall time in the IANA `zone`,
+    e.g. `Tue 2026-04-07 15:00 CEST`; the `when` filter on the text and Teams surfaces."""
+    # Both values passed through the surface's escaping; neither can hold a backslash.
+    moment = datetime.fromisoformat(instant.replace("\\", ""))
+    local = moment.astimezone(ZoneInfo(zone.replace("\\", "")))
+    return f"{local:%a %Y-%m-%d %H:%M %Z}"
 
 
 def word_list(items: list[Any], last: str = "and") -> str:
@@ -81,6 +92,7 @@ class Renderer:
         mention: Callable[[Mapping[str, Any]], str] = plain_mention,
         code: Callable[[str], str] = backtick_code,
         command: Callable[[str], str] = backtick_code,
+        when: Callable[[str, str], str] = local_time,
         environment: Environment | None = None,
     ) -> None:
         if surface not in SURFACES:
@@ -91,6 +103,7 @@ class Renderer:
         self._environment.filters["mention"] = mention
         self._environment.filters["code"] = code
         self._environment.filters["command"] = command
+        self._environment.filters["when"] = when
         self._environment.globals["sentence"] = self.sentence
         self._sentences: dict[str, Callable[[Mapping[str, Any]], str]] | None = None
 

@@ -213,6 +213,11 @@ class Ritual(SQLModel, table=True):
     created_by: str = Field(max_length=200)
     created_at: datetime = _when(nullable=False)
     updated_at: datetime = _when(nullable=False)
+    # Series ended by `ritual edit`: [{"uid", "schedule", "duration_minutes"}], oldest first,
+    # so calendars keep the meetings that took place under the old schedule.
+    past_series: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
 
 
 class Occurrence(SQLModel, table=True):
@@ -305,6 +310,19 @@ class FacilitatorPool(SQLModel, table=True):
     opted_out: bool = Field(default=False)
     wants_co_facilitator: bool = Field(default=False)
     joined_at: datetime = _when(nullable=False)
+
+
+class FacilitatorSkip(SQLModel, table=True):
+    """A facilitator who cannot make one occurrence: rotation passes them over for it and
+    they keep their priority for the next."""
+
+    __tablename__ = "facilitator_skips"
+    __table_args__ = (UniqueConstraint("occurrence_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    occurrence_id: int = Field(foreign_key="occurrences.id", index=True)
+    user_id: str = Field(max_length=200)
+    at: datetime = _when(nullable=False)
 
 
 class Absence(SQLModel, table=True):

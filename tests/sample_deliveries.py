@@ -18,7 +18,7 @@ from storage.models import Community, FacilitatorPool, Member, Occurrence, Ritua
 async def delivery_replies(core: Core, origin: Origin) -> list[Reply]:
     """Sets up two rituals in the community of `origin` (a meeting half an hour away whose
     facilitator has not confirmed, and a peer-mentoring cycle starting now), runs the
-    deliveries due, an RSVP and `remind #1`; the replies the commands answered with. What the
+    deliveries due, an RSVP and `ritual remind #1`; the replies the commands answered with. What the
     runner posted reaches the outbox's registered platform."""
     now = core.clock.now()
     database = core.database
@@ -76,5 +76,5 @@ async def delivery_replies(core: Core, origin: Origin) -> list[Reply]:
         ButtonPressed(origin=origin, action="rsvp", value=f"{meeting.id} maybe")
     )
     steward = Origin(**{**origin.__dict__, "user": "bob"})
-    answers += await core.router.handle(CommandInvoked(origin=steward, text="remind #1"))
+    answers += await core.router.handle(CommandInvoked(origin=steward, text="ritual remind #1"))
     return answers

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.app import Core
+from bot.clock import FixedClock
 from bot.events import CommandInvoked, FormSubmitted, HomeOpened, Origin
 from bot.replies import MessageRef, Reply
 from tests.sample_deliveries import delivery_replies
@@ -58,9 +59,29 @@ SCRIPT: tuple[tuple[str, str], ...] = (
     ("bob", 'save "Feature <stores> & more. See https://x.io/a for *details*. Stores rock."'),
     ("carol", "communities"),
     ("carol", "membrs"),
+    ("carol", "ritual templates"),
+    ("alice", 'ritual add deep-dive "Deep <b>dive</b> & *more*" where="<!channel> hi"'),
+    ("alice", 'ritual add case-study "Retro_1" on 2026-03-02 at 12:00'),
+    ("carol", "ritual list"),
+    ("carol", "ritual show #1"),
+    ("carol", "ritual next 3"),
+    ("carol", "ritual feed"),
+    ("bob", "rotation #1"),
+    ("alice", "rotation #1 skip"),
+    ("bob", "rotation #1 history"),
+    ("bob", "away 2026-03-10 2026-03-12"),
+)
+# Run once the clock has passed the one-off meeting above.
+LATER: tuple[tuple[str, str], ...] = (
+    ("alice", "ritual attended #2 <@bob|Bob> <@carol|Carol>"),
     ("alice", "leave <@bob|Bob>"),
 )
 # After the home view: bob, now the only member, leaves and so archives the community.
+DELIVERING: tuple[tuple[str, str], ...] = (
+    ("alice", 'setup "Deliveries"'),
+    ("bob", "join"),
+    ("alice", "role <@bob|Bob> core"),
+)
 # In a community of its own: its only member leaving archives it.
 CLOSING: tuple[tuple[str, str], ...] = (
     ("erin", 'setup "Closing time"'),
@@ -77,9 +98,17 @@ async def collect_replies(core: Core) -> dict[str, Reply]:
     for user, text in SCRIPT:
         for reply in await core.router.handle(CommandInvoked(origin=_origin(user), text=text)):
             found.setdefault(reply.kind, reply)
+    assert isinstance(core.clock, FixedClock)
+    core.clock.advance(hours=6)
+    for user, text in LATER:
+        for reply in await core.router.handle(CommandInvoked(origin=_origin(user), text=text)):
+            found.setdefault(reply.kind, reply)
     for reply in await core.router.handle(HomeOpened(origin=_origin("bob", "D1", direct=True))):
         found.setdefault(reply.kind, reply)
-    for reply in await delivery_replies(core, _origin("carol")):
+    # Deliveries in a community of their own, whose rituals the script has not numbered.
+    for user, text in DELIVERING:
+        await core.router.handle(CommandInvoked(origin=_origin(user, "C7"), text=text))
+    for reply in await delivery_replies(core, _origin("carol", "C7")):
         found.setdefault(reply.kind, reply)
     for user, text in CLOSING:
         closing = _origin(user, "C9")

@@ -649,19 +649,19 @@ async def test_a_steward_posts_the_next_reminder_now_and_others_may_not(
         core.database, now=clock.now(), members={"alice": "steward", "bob": "member"}
     )
     await a_ritual(core.database, community, now=clock.now(), reminders=[60])
-    [answer] = await core.router.handle(command("remind #1"))
+    [answer] = await core.router.handle(command("ritual remind #1"))
     assert TEXT.text(answer.kind, answer.data) == (
         "Posted the reminder for #1 Deep dive on Tue 3 Mar 2026 at 15:00 (Europe/Berlin)."
     )
     [reminder] = platform.sent
     assert reminder.kind == "ritual_reminder" and reminder.data["ahead"] == "1d5h"
-    [refused] = await core.router.handle(command("remind #1", user="bob"))
+    [refused] = await core.router.handle(command("ritual remind #1", user="bob"))
     assert refused.data["error"] == "role_required"
-    [unknown] = await core.router.handle(command("remind #7"))
+    [unknown] = await core.router.handle(command("ritual remind #7"))
     assert TEXT.text(unknown.kind, unknown.data).startswith(
         "There is no ritual #7 in this community. Its rituals are #1."
     )
-    [which] = await core.router.handle(command("remind"))
+    [which] = await core.router.handle(command("ritual remind"))
     assert which.data["error"] == "remind_which"
     # The planned reminder still goes out at its time.
     clock.advance(hours=28)

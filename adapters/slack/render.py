@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from jinja2 import TemplateNotFound
@@ -11,7 +12,7 @@ from jinja2 import TemplateNotFound
 from adapters.slack.translate import CHANNEL_BLOCK_PREFIX
 from bot.replies import Button, Form, Reply
 from bot.vocabulary import FIELD_LABELS, FIELD_LIMITS, KIND_LABELS
-from messages.rendering import Renderer
+from messages.rendering import Renderer, local_time
 
 MAX_BLOCKS = 50  # Slack's limit for a message (100 for a view; we keep to 50 everywhere)
 MAX_TEXT = 3000  # Slack's limit for a section's text
@@ -33,6 +34,13 @@ def slack_mention(user: Mapping[str, Any]) -> str:
 def slash_command(text: str) -> str:
     """A command as a person types it in Slack."""
     return f"`/cop {text}`"
+
+
+def slack_date(instant: str, zone: str) -> str:
+    """An instant as Slack's date token: each reader sees it in their own time zone; the
+    fallback (for clients that cannot) is the wall time in `zone`."""
+    epoch = int(datetime.fromisoformat(instant).timestamp())
+    return f"<!date^{epoch}^{{date_short_pretty}} at {{time}}|{local_time(instant, zone)}>"
 
 
 def _truncate(text: str, limit: int) -> str:
@@ -59,10 +67,18 @@ class SlackRenderer:
 
     def __init__(self) -> None:
         self._renderer = Renderer(
-            "slack", escape=mrkdwn_escape, mention=slack_mention, command=slash_command
+            "slack",
+            escape=mrkdwn_escape,
+            mention=slack_mention,
+            command=slash_command,
+            when=slack_date,
         )
         self._text = Renderer(
-            "text", escape=mrkdwn_escape, mention=slack_mention, command=slash_command
+            "text",
+            escape=mrkdwn_escape,
+            mention=slack_mention,
+            command=slash_command,
+            when=slack_date,
         )
         self._plain = Renderer("text")
 

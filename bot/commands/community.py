@@ -13,7 +13,7 @@ from bot.parsing import ParsedCommand
 from bot.replies import Button, Form, Reply, Visibility
 from bot.services.communities import CharterChange, CommunityService
 from bot.services.membership import MembershipService
-from bot.vocabulary import CONFIRM_WORD, FIELD_LIMITS, KIND_LABELS, SETUP_FIELDS
+from bot.vocabulary import CONFIRM_WORD, FIELD_LIMITS, KIND_LABELS, SETUP_OPTIONS
 from messages.commands import command_text
 from storage.models import Community, Role
 
@@ -62,7 +62,7 @@ class CommunityCommands:
                 name="setup",
                 handler=self.setup,
                 aliases=("charter",),
-                options=frozenset(SETUP_FIELDS),
+                options=frozenset(SETUP_OPTIONS),
             ),
             CommandSpec(
                 name="about",
@@ -115,6 +115,7 @@ class CommunityCommands:
             kind=command.options.get("kind"),
             domain=command.options.get("domain"),
             mission=command.options.get("mission"),
+            timezone=command.options.get("timezone"),
         )
         return await self._apply(origin, change)
 

@@ -41,7 +41,8 @@ class HelpCommands:
     async def help(self, inv: Invocation) -> Reply:
         words = inv.command.words
         if words:
-            spec = self._registry.get(words[0])
+            # `help ritual add` explains a subcommand, `help ritual` the whole group.
+            spec = self._registry.get(" ".join(words[:2])) or self._registry.get(words[0])
             if spec is None:
                 suggestion = self._registry.suggest(words[0])
                 raise UserError(

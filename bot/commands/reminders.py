@@ -1,4 +1,4 @@
-"""Reminders people act on: the RSVP buttons under a reminder, and `remind #N`, a steward's
+"""Reminders people act on: the RSVP buttons under a reminder, and `ritual remind #N`, a steward's
 reminder of a ritual's next meeting posted now."""
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class ReminderCommands:
     def specs(self) -> list[CommandSpec]:
         return [
             CommandSpec(
-                name="remind",
+                name="ritual remind",
                 handler=self.remind,
                 needs_community=True,
                 roles=frozenset({Role.STEWARD, Role.CORE}),
@@ -42,7 +42,7 @@ class ReminderCommands:
         words = inv.command.words
         number = ritual_number(words[0]) if len(words) == 1 else None
         if number is None:
-            raise UserError("remind_which", usage="remind")
+            raise UserError("remind_which", usage="ritual remind")
         reminded = await self._deliveries.remind_now(inv.require_community(), number)
         return Reply(
             kind="reminder_posted",

@@ -42,4 +42,5 @@ def community_data(community: Community) -> dict[str, Any]:
         "mission": community.mission,
         "channel": community.channel_id,
         "channel_name": community.channel_name or community.channel_id,
+        "timezone": community.timezone,
     }

@@ -50,10 +50,14 @@ class CommandSpec:
     aliases: tuple[str, ...] = ()
     options: frozenset[str] = frozenset()
     mentions: bool = False
+    # A verb whose next word picks the command (`ritual add`): that command checks the rest.
+    grouped: bool = False
 
     def check(self, command: ParsedCommand) -> None:
         """Refuse options this command does not take and people it does not expect, rather
         than let them vanish (`skills SQL, level=expert` would save only "SQL")."""
+        if self.grouped:
+            return
         unknown = sorted(set(command.options) - self.options)
         if unknown:
             raise UserError("option_unknown", usage=self.name, command=self.name, option=unknown[0])

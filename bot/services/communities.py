@@ -18,6 +18,7 @@ from bot.services.locks import lock_active_community, lock_workspace
 from bot.services.membership import enrol, steward_count
 from bot.text import clean, clean_origin, one_line
 from bot.vocabulary import FIELD_LABELS, FIELD_LIMITS, KINDS
+from rituals.schedule import resolve_zone
 from storage.database import Database
 from storage.models import Community, CommunityKind, Member, Role, Workspace
 
@@ -46,10 +47,14 @@ class CharterChange:
     kind: str | None = None
     domain: str | None = None
     mission: str | None = None
+    timezone: str | None = None  # an IANA zone: rituals' default, and how times are shown
 
     @property
     def is_empty(self) -> bool:
-        return all(value is None for value in (self.name, self.kind, self.domain, self.mission))
+        return all(
+            value is None
+            for value in (self.name, self.kind, self.domain, self.mission, self.timezone)
+        )
 
     def validated(self) -> CharterChange:
         """The change cleaned (one line, but a mission may have several) and checked."""
@@ -86,6 +91,7 @@ class CharterChange:
             kind=kind.lower() if kind is not None else None,
             domain=domain,
             mission=mission,
+            timezone=resolve_zone(one_line(self.timezone)) if self.timezone is not None else None,
         )
 
 
@@ -126,9 +132,10 @@ async def find_workspace(session: AsyncSession, origin: Origin) -> Workspace | N
 class CommunityService:
     """Creates and describes communities; every query is scoped to the caller's workspace."""
 
-    def __init__(self, database: Database, clock: Clock) -> None:
+    def __init__(self, database: Database, clock: Clock, *, default_timezone: str = "UTC") -> None:
         self._database = database
         self._clock = clock
+        self._default_timezone = default_timezone
 
     async def where_and_who(self, origin: Origin) -> tuple[Community | None, Member | None]:
         """The channel's community and the caller's active membership in it, in one query
@@ -188,7 +195,7 @@ class CommunityService:
                     await enrol(session, existing, origin, Role.STEWARD, now)
             if not restored or not change.is_empty:
                 await self._require_steward(session, existing, origin)
-            for attribute in ("name", "kind", "domain", "mission"):
+            for attribute in ("name", "kind", "domain", "mission", "timezone"):
                 value = getattr(change, attribute)
                 if value is not None:
                     setattr(existing, attribute, value)
@@ -220,6 +227,7 @@ class CommunityService:
             mission=change.mission or "",
             channel_id=origin.channel,
             channel_name=origin.channel_name,
+            timezone=change.timezone or self._default_timezone,
             created_at=now,
         )
         session.add(community)

@@ -3,7 +3,8 @@
 The schedule is the truth about when a ritual meets; these rows are what RSVPs, attendance,
 facilitators and deliveries hang on. Any process may materialise them at any time: a row is
 inserted only if missing (the database's unique key decides), and a row whose meeting left
-the schedule (skipped, moved, edited, cancelled) is marked so and never sent for."""
+the schedule (skipped, moved, edited, cancelled) is marked so and never sent for, and is
+scheduled again if the meeting comes back (a pause resumed, a meeting moved back)."""
 
 from __future__ import annotations
 
@@ -67,6 +68,14 @@ async def ensure_occurrences(
         )
         .values(status=REMOVED)
     )
+    if starts:  # a meeting back in the schedule (resumed, moved back) takes place again
+        await session.exec(
+            update(Occurrence)
+            .where(
+                in_window, col(Occurrence.status) == REMOVED, col(Occurrence.starts_at).in_(starts)
+            )
+            .values(status=SCHEDULED)
+        )
     found = await session.exec(
         select(Occurrence)
         .where(in_window, col(Occurrence.status) == SCHEDULED)

@@ -1,0 +1,49 @@
+"""`copbot demo` gives its community rituals with a past: meetings that took place, who
+facilitated them and who came, written by the commands themselves under an earlier clock."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from sqlmodel import col, select
+
+from bot.app import Core
+from copbot.demo import seed_demo
+from storage.models import Attendance, Occurrence, Ritual
+from tests.console_bot import ConsoleBot
+
+
+@pytest.fixture
+def backend() -> str:
+    return "sqlite"  # the demo drives the same commands the other tests run on both
+
+
+async def test_the_demo_has_rituals_with_history(core: Core, bot: ConsoleBot) -> None:
+    result = await seed_demo(core)
+    assert result.problems == ()
+    async with core.database.session() as session:
+        rituals = (await session.exec(select(Ritual).order_by(col(Ritual.number)))).all()
+        past = (
+            await session.exec(
+                select(Occurrence).where(
+                    col(Occurrence.starts_at) < core.clock.now(),
+                    col(Occurrence.status) == "scheduled",
+                )
+            )
+        ).all()
+        came = (await session.exec(select(Attendance))).all()
+    assert [r.template for r in rituals] == ["deep-dive", "show-and-tell", "office-hours"]
+    assert len(past) >= 25  # eighteen weeks of three rituals
+    facilitated = Counter(o.facilitator_id for o in past if o.facilitator_id)
+    assert set(facilitated) >= {"alice", "bob", "chen", "dana"}  # dana volunteered
+    assert "kai" not in facilitated  # a sponsor who never volunteered
+    assert any(o.facilitator_confirmed for o in past)
+    assert len({a.occurrence_id for a in came}) == len(past)
+    ledger = await bot.say("rotation #2 history", as_="zoe", channel="data-science")
+    assert "@Dana: " in ledger and "Latest meetings:" in ledger
+    assert "#3 Office hours" in await bot.say("ritual next 5", channel="data-science")
+    again = await seed_demo(core)  # a second run adds nothing
+    assert again.problems == ()
+    async with core.database.session() as session:
+        assert len((await session.exec(select(Ritual))).all()) == 3
