@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from bot.clock import Clock, SystemClock
 from bot.commands.community import CommunityCommands
+from bot.commands.feedback import Feedback
 from bot.commands.help import HelpCommands
 from bot.commands.home import HomeView
 from bot.commands.membership import MembershipCommands
@@ -38,6 +39,7 @@ class Core:
     ledger: EventLedger
     communities: CommunityService
     membership: MembershipService
+    feedback: Feedback
 
 
 def build_core(
@@ -55,14 +57,24 @@ def build_core(
     registry = CommandRegistry()
     handlers = EventHandlers()
     community_commands = CommunityCommands(communities, membership)
+    feedback = Feedback(
+        settings=settings,
+        database=database,
+        clock=clock,
+        outbox=outbox,
+        communities=communities,
+        membership=membership,
+    )
     for group in (
         HelpCommands(registry),
         community_commands,
         MembershipCommands(communities, membership),
+        feedback,
     ):
         for spec in group.specs():
             registry.add(spec)
     community_commands.register(handlers)
+    feedback.register(handlers)
     handlers.on_home(HomeView(communities, membership).for_user)
     ledger = EventLedger(database, clock)
     router = Router(
@@ -82,6 +94,7 @@ def build_core(
         ledger=ledger,
         communities=communities,
         membership=membership,
+        feedback=feedback,
     )
 
 

@@ -83,6 +83,7 @@ class Reply:
     buttons: tuple[Button, ...] = ()
     to: Destination | None = None  # None: the conversation the event came from
     form: Form | None = None  # set when the reply is "open this form"
+    reactions: tuple[str, ...] = ()  # reactions the bot adds to its own post, by name
 
     def addressed(self, to: Destination) -> Reply:
         return replace(self, to=to)

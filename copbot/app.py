@@ -90,6 +90,8 @@ async def running(
         app = web_app(core) if serve else None
         scheduler = await stack.enter_async_context(Scheduler())
         scheduler.every("upkeep", UPKEEP_SECONDS, lambda: upkeep(core))
+        for name, seconds, job in core.feedback.jobs():
+            scheduler.every(name, seconds, job)
         if app is not None:
             await stack.enter_async_context(
                 listening(app, settings.host, settings.port, access_log=settings.access_log)

@@ -82,6 +82,7 @@ def test_every_reply_field_survives_the_round_trip_through_storage() -> None:
             enterprise="E1",
         ),
         form=Form(name="setup", values={"name": "DS"}),
+        reactions=("one", "two"),
     )
     # A field added to Reply (or a part of it) must be set here, so it is checked too.
     for value in (full, full.buttons[0], full.to, full.form):
