@@ -365,10 +365,13 @@ async def test_a_poll_closes_at_its_time_exactly_once_across_processes(
 VOTERS = ("qvera", "qwalt", "qxena", "qyuri")
 
 
-async def test_an_anonymous_poll_keeps_no_voter_id_anywhere(core: Core, bot: ConsoleBot) -> None:
+async def test_an_anonymous_poll_keeps_no_voter_id_anywhere(
+    core: Core, bot: ConsoleBot, clock: FixedClock
+) -> None:
     await community(bot)
     await bot.say('poll "Is the cadence right?" "Yes" "No" anonymous=yes', as_="bob")
     poll = await latest_poll(core)
+    clock.advance(minutes=7)
     said = await bot.say("vote #1 1", as_="qvera")
     assert "Your vote is anonymous: only you see this." in said
     [answer] = await core.router.handle(press("qwalt", poll.id, 2))
@@ -387,6 +390,8 @@ async def test_an_anonymous_poll_keeps_no_voter_id_anywhere(core: Core, bot: Con
         ).all()
     assert {len(v.voter) for v in votes} == {66} and all(v.voter.startswith("h:") for v in votes)
     assert len({v.voter for v in votes}) == 3
+    # No time of day either, only the order of each voter's changes.
+    assert {v.at - poll.created_at for v in votes} <= {timedelta(0), timedelta(microseconds=1)}
     assert [(a.user_id, a.detail) for a in logged] == [("", {"poll": 1})] * 4
 
 

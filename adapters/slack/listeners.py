@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack import translate
 from adapters.slack.delivery import Conversation, Delivery
 from adapters.slack.render import SlackRenderer
-from bot.events import HomeOpened, MemberJoined, Origin
+from bot.events import HomeOpened, MemberJoined, Origin, ReactionChanged
 from bot.replies import Reply, Visibility
 from bot.router import Router
 from bot.vocabulary import SETUP_FIELDS
@@ -115,8 +115,11 @@ class SlackListeners:
         event = translate.to_event(body)
         if event is None:
             return
-        if isinstance(event, MemberJoined) and event.origin.user == context.bot_user_id:
-            return  # copbot itself was added to a channel
+        if (
+            isinstance(event, MemberJoined | ReactionChanged)
+            and event.origin.user == context.bot_user_id
+        ):
+            return  # copbot itself was added to a channel, or reacted to its own post
         for reply in await self._router.handle(event):
             await self._delivery.answer(reply, Conversation(origin=event.origin, client=client))
 

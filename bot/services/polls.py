@@ -339,8 +339,11 @@ class PollService:
                 )
             ).all()
             # Presses are handled as they come, but a reaction's time is the platform's and
-            # may run ahead of this clock: a press must still count as later.
-            at = max([now, *(row_at + _STEP for _, _, row_at in rows)])
+            # may run ahead of this clock: a press must still count as later. An anonymous
+            # vote keeps no time of day (it could be matched with who was active then), only
+            # its order: the poll's start plus a step per change.
+            start = poll.created_at if poll.anonymous else now
+            at = max([start, *(row_at + _STEP for _, _, row_at in rows)])
             chosen = {o for o, c, _ in rows if c}
             if poll.multi:
                 changes = {option: option not in chosen}
