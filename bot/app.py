@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from bot.clock import Clock, SystemClock
 from bot.commands.absences import AbsenceCommands
 from bot.commands.community import CommunityCommands
+from bot.commands.feedback import Feedback
 from bot.commands.help import HelpCommands
 from bot.commands.home import HomeView
 from bot.commands.library import LibraryCommands
@@ -54,6 +55,7 @@ class Core:
     rituals: RitualService
     rotation: RotationService
     absences: AbsenceService
+    feedback: Feedback
 
 
 def build_core(
@@ -79,6 +81,14 @@ def build_core(
     library = LibraryService(database, clock)
     library_commands = LibraryCommands(library, communities, outbox)
     reminder_commands = ReminderCommands(deliveries, RsvpService(database, clock))
+    feedback = Feedback(
+        settings=settings,
+        database=database,
+        clock=clock,
+        outbox=outbox,
+        communities=communities,
+        membership=membership,
+    )
     for group in (
         HelpCommands(registry),
         community_commands,
@@ -88,12 +98,14 @@ def build_core(
         RitualCommands(rituals, clock),
         RotationCommands(rotation, clock),
         AbsenceCommands(absences),
+        feedback,
     ):
         for spec in group.specs():
             registry.add(spec)
     community_commands.register(handlers)
     library_commands.register(handlers)
     reminder_commands.register(handlers)
+    feedback.register(handlers)
     handlers.on_home(HomeView(communities, membership).for_user)
     ledger = EventLedger(database, clock)
     router = Router(
@@ -118,6 +130,7 @@ def build_core(
         rituals=rituals,
         rotation=rotation,
         absences=absences,
+        feedback=feedback,
     )
 
 

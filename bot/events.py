@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 
@@ -65,10 +66,13 @@ class MessagePosted(Event):
 @dataclass(frozen=True, kw_only=True)
 class ReactionChanged(Event):
     """A reaction on a message. `reaction` is neutral (`like`, `heart`, `laugh`,
-    `surprised`, `sad`, `angry`; any other emoji by its name); `message` is the one reacted to."""
+    `surprised`, `sad`, `angry`; any other emoji by its name); `message` is the one reacted to.
+    `at` is when the platform says it happened (Slack's `event_ts`, Teams' `timestamp`), so
+    the core can put reactions that arrive out of order back in order."""
 
     message: MessageRef
     reaction: str
+    at: datetime | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -89,6 +89,7 @@ class Reply:
     form: Form | None = None  # set when the reply is "open this form"
     # An idempotency key the platform can find the post by (a delivery's id), where it can.
     key: str | None = None
+    reactions: tuple[str, ...] = ()  # reactions the bot adds to its own post, by name
 
     def addressed(self, to: Destination) -> Reply:
         return replace(self, to=to)

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     # HTTP server's own address, which only works on this machine.
     public_url: str | None = Field(None, validation_alias=_env("COPBOT_PUBLIC_URL"))
     access_log: bool = Field(False, validation_alias=_env("COPBOT_ACCESS_LOG"))
+    # The key of anonymous voters' hashes; without it copbot makes one and keeps it in the
+    # database (kept elsewhere, a copy of the database alone cannot tell who voted what).
+    secret_key: SecretStr | None = Field(None, validation_alias=_env("COPBOT_SECRET_KEY"))
 
     slack_bot_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_BOT_TOKEN"))
     slack_signing_secret: SecretStr | None = Field(

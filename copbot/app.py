@@ -93,6 +93,8 @@ async def running(
         scheduler = await stack.enter_async_context(Scheduler())
         scheduler.every("upkeep", UPKEEP_SECONDS, lambda: upkeep(core))
         core.deliveries.start(scheduler)  # reminders and the rest, on their second
+        for name, seconds, job in core.feedback.jobs():
+            scheduler.every(name, seconds, job)
         if app is not None:
             await stack.enter_async_context(
                 listening(app, settings.host, settings.port, access_log=settings.access_log)

@@ -430,3 +430,124 @@ SEARCH_OBJECTS = ("library_search", "ix_resources_search")
 def in_models(name: str | None, type_: str, parent_names: Any) -> bool:
     """Alembic's `include_name`: False for the full-text search objects above."""
     return not (name or "").startswith(SEARCH_OBJECTS)
+
+
+# Feedback: polls, wins and kudos, onboarding ------------------------------------------------
+
+
+class Poll(SQLModel, table=True):
+    """A poll in a community's channel, shown to people as `#number`. `options` are the
+    choices' labels in order (numbered from 1). `message_*` is the ref of the posted poll, so
+    reactions on it count as votes and its counts can be edited in place."""
+
+    __tablename__ = "polls"
+    __table_args__ = (
+        UniqueConstraint("community_id", "number"),
+        Index("ix_polls_message", "message_channel", "message_id"),
+        Index("ix_polls_closing", "closed_at", "closes_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="communities.id", index=True)
+    number: int
+    question: str = Field(max_length=300)
+    options: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    anonymous: bool = Field(default=False)
+    hidden: bool = Field(default=False)  # results shown only once it is closed
+    multi: bool = Field(default=False)  # a person may choose several options
+    created_by: str = Field(max_length=200)
+    created_at: datetime = _when(nullable=False)
+    closes_at: datetime | None = _when(nullable=True)
+    closed_at: datetime | None = _when(nullable=True)
+    message_platform: str | None = Field(default=None, max_length=16)
+    message_workspace: str | None = Field(default=None, max_length=128)
+    message_enterprise: str | None = Field(default=None, max_length=128)
+    message_channel: str | None = Field(default=None, max_length=200)
+    message_id: str | None = Field(default=None, max_length=200)
+    message_thread: str | None = Field(default=None, max_length=200)
+
+
+class PollVote(SQLModel, table=True):
+    """Where one person stands on one option of a poll: `chosen` as of `at`, the time of the
+    latest event about it (an older event arriving late changes nothing). `voter` is the
+    user id, or for an anonymous poll a keyed hash of (poll, user) that names nobody."""
+
+    __tablename__ = "poll_votes"
+    __table_args__ = (UniqueConstraint("poll_id", "voter", "option"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    poll_id: int = Field(foreign_key="polls.id")
+    voter: str = Field(max_length=200)
+    option: int  # numbered from 1
+    chosen: bool
+    at: datetime = _when(nullable=False)
+
+
+class InstallationSecret(SQLModel, table=True):
+    """A random secret made once for this installation (the key of anonymous voters' hashes,
+    unless COPBOT_SECRET_KEY gives one)."""
+
+    __tablename__ = "installation_secrets"
+
+    name: str = Field(primary_key=True, max_length=40)
+    value: str = Field(max_length=128)
+
+
+class Win(SQLModel, table=True):
+    """A win a member shared with their community."""
+
+    __tablename__ = "wins"
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="communities.id", index=True)
+    user_id: str = Field(max_length=200)
+    text: str = Field(max_length=1000)
+    created_at: datetime = _when(nullable=False)
+
+
+class Kudos(SQLModel, table=True):
+    """Thanks from one person to another, shared in the community's channel."""
+
+    __tablename__ = "kudos"
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="communities.id", index=True)
+    from_user: str = Field(max_length=200)
+    to_user: str = Field(max_length=200)
+    text: str = Field(max_length=1000)
+    created_at: datetime = _when(nullable=False)
+
+
+class OnboardingText(SQLModel, table=True):
+    """A community's own welcome message, as its stewards wrote it (with placeholders)."""
+
+    __tablename__ = "onboarding_texts"
+
+    community_id: int = Field(foreign_key="communities.id", primary_key=True)
+    text: str = Field(max_length=2000)
+    updated_by: str = Field(max_length=200)
+    updated_at: datetime = _when(nullable=False)
+
+
+class Welcome(SQLModel, table=True):
+    """A person welcomed to a community (once, however often the platform says they joined)."""
+
+    __tablename__ = "welcomes"
+    __table_args__ = (UniqueConstraint("community_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="communities.id")
+    user_id: str = Field(max_length=200)
+    welcomed_at: datetime = _when(nullable=False)
+
+
+class MentorRequest(SQLModel, table=True):
+    """A newcomer's wish to be paired with a peer mentor, for the stewards to act on."""
+
+    __tablename__ = "mentor_requests"
+    __table_args__ = (UniqueConstraint("community_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="communities.id")
+    user_id: str = Field(max_length=200)
+    requested_at: datetime = _when(nullable=False)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from bot.app import Core
 from bot.clock import FixedClock
-from bot.events import CommandInvoked, FormSubmitted, HomeOpened, Origin
+from bot.events import (
+    ButtonPressed,
+    CommandInvoked,
+    FormSubmitted,
+    HomeOpened,
+    MemberJoined,
+    Origin,
+)
 from bot.replies import MessageRef, Reply
 from tests.sample_deliveries import delivery_replies
 
@@ -19,12 +26,19 @@ class _Capture:
 
     async def send(self, reply: Reply) -> MessageRef:
         self.sent.append(reply)
+        assert reply.to is not None
         return MessageRef(
-            platform=PLATFORM, workspace="W1", channel="C1", message_id=str(len(self.sent))
+            platform=PLATFORM,
+            workspace=reply.to.workspace,
+            channel=reply.to.channel or "D1",
+            message_id=str(len(self.sent)),
         )
 
     async def update(self, ref: MessageRef, reply: Reply) -> None:
         self.sent.append(reply)
+
+    async def delete(self, ref: MessageRef) -> None:
+        pass
 
 
 def _origin(user: str, channel: str = "C1", *, direct: bool = False) -> Origin:
@@ -59,6 +73,13 @@ SCRIPT: tuple[tuple[str, str], ...] = (
     ("bob", 'save "Feature <stores> & more. See https://x.io/a for *details*. Stores rock."'),
     ("carol", "communities"),
     ("carol", "membrs"),
+    ("alice", 'poll "Where <b>next</b>?" "Café & co" "*Roof*" closes=2d'),
+    ("bob", "vote #1 2"),
+    ("carol", "poll results #1"),
+    ("bob", 'win "Shipped <!here> the *new* model"'),
+    ("bob", 'kudos <@alice|Alice> "for the <b>demo</b>"'),
+    ("alice", 'onboarding edit "Hi, welcome to {name} ({domain}): ask {stewards}."'),
+    ("alice", "poll close #1"),
     ("carol", "ritual templates"),
     ("alice", 'ritual add deep-dive "Deep <b>dive</b> & *more*" where="<!channel> hi"'),
     ("alice", 'ritual add case-study "Retro_1" on 2026-03-02 at 12:00'),
@@ -119,6 +140,15 @@ async def collect_replies(core: Core) -> dict[str, Reply]:
             origin=_origin("dan", "C2"), form="setup", values={"name": "Platform", "kind": "guild"}
         )
     )
+    await core.router.handle(MemberJoined(origin=_origin("dan")))
+    community, _ = await core.communities.where_and_who(_origin("dan"))
+    assert community is not None
+    for action in ("onboard_mentor", "onboard_join"):
+        pressed = ButtonPressed(
+            origin=_origin("dan", "D9", direct=True), action=action, value=str(community.id)
+        )
+        for reply in await core.router.handle(pressed):
+            found.setdefault(reply.kind, reply)
     for reply in capture.sent:
         found.setdefault(reply.kind, reply)
     found["oops"] = Reply(kind="oops", data={"error_id": "abc123"})

@@ -83,6 +83,7 @@ def test_every_reply_field_survives_the_round_trip_through_storage() -> None:
         ),
         form=Form(name="setup", values={"name": "DS"}, channel="C3"),
         key="42",
+        reactions=("one", "two"),
     )
     # A field added to Reply (or a part of it) must be set here, so it is checked too.
     for value in (full, full.buttons[0], full.to, full.form):

@@ -19,7 +19,7 @@ from adapters.slack.delivery import Conversation, Delivery
 from adapters.slack.platform import thread_text
 from adapters.slack.render import SlackRenderer
 from bot.commands.library import DRAFT_FORM
-from bot.events import HomeOpened, MemberJoined, MessageSaved, Origin
+from bot.events import HomeOpened, MemberJoined, MessageSaved, Origin, ReactionChanged
 from bot.replies import Reply, Visibility
 from bot.router import Router
 from bot.vocabulary import SETUP_FIELDS
@@ -120,8 +120,11 @@ class SlackListeners:
         event = translate.to_event(body)
         if event is None:
             return
-        if isinstance(event, MemberJoined) and event.origin.user == context.bot_user_id:
-            return  # copbot itself was added to a channel
+        if (
+            isinstance(event, MemberJoined | ReactionChanged)
+            and event.origin.user == context.bot_user_id
+        ):
+            return  # copbot itself was added to a channel, or reacted to its own post
         for reply in await self._router.handle(event):
             await self._delivery.answer(reply, Conversation(origin=event.origin, client=client))
 

@@ -154,11 +154,18 @@ class SlackPlatform:
         ts = str(posted.get("ts") or "")
         if not ts:
             return None
+        posted_in = str(posted.get("channel") or channel)
+        for name in reply.reactions:
+            # The post went out: a reaction that fails is logged, never a reason to post again.
+            try:
+                await client.reactions_add(channel=posted_in, timestamp=ts, name=name)
+            except Exception as exc:
+                log.warning("could not add :%s: to %s/%s: %s", name, posted_in, ts, exc)
         return MessageRef(
             platform=PLATFORM,
             workspace=to.workspace,
             enterprise=to.enterprise,
-            channel=str(posted.get("channel") or channel),
+            channel=posted_in,
             message_id=ts,
             thread=to.thread,
         )

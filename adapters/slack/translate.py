@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.events import (
@@ -53,6 +54,19 @@ def neutral_reaction(name: str) -> str:
     `+1::skin-tone-3` are `like`; emoji with no neutral name keep their own."""
     base = name.split("::", 1)[0]
     return _NEUTRAL_REACTIONS.get(base, base)
+
+
+def slack_time(ts: Any) -> datetime | None:
+    """A Slack timestamp (`"1700000400.000100"`, seconds and microseconds) as an aware UTC
+    time, exactly (no float rounding); None when it is not one."""
+    seconds, _, micros = str(ts or "").partition(".")
+    if not seconds.isdigit() or not (micros.isdigit() or micros == "") or len(micros) > 6:
+        return None
+    micro = int(micros.ljust(6, "0")) if micros else 0
+    try:
+        return datetime.fromtimestamp(int(seconds), UTC) + timedelta(microseconds=micro)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def _markup_to_text(match: re.Match[str]) -> str:
@@ -162,6 +176,7 @@ def to_event(body: Payload) -> Event | None:
                     message_id=str(item.get("ts", "")),
                 ),
                 reaction=neutral_reaction(str(event.get("reaction", ""))),
+                at=slack_time(event.get("event_ts")),
             )
         case "app_home_opened" if event.get("tab", "home") == "home":
             return HomeOpened(

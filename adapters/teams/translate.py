@@ -7,6 +7,7 @@ import html
 import re
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
@@ -183,12 +184,21 @@ def to_message_event(activity: Activity) -> Event | None:
     return CommandInvoked(origin=where, event_id=event_id(activity), text=text)
 
 
+def sent_at(activity: Activity) -> datetime | None:
+    """When Teams says the activity happened (`timestamp`), timezone-aware."""
+    when = activity.timestamp
+    if not isinstance(when, datetime):
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
 def to_reaction_events(activity: Activity) -> list[Event]:
     """Reactions on one of the bot's messages (`like`, `heart`, `laugh`, …)."""
     where = origin(activity)
     message = message_ref(where, activity.reply_to_id)
     if message is None:
         return []
+    at = sent_at(activity)
     events: list[Event] = []
     for index, reaction in enumerate(activity.reactions_added or []):
         events.append(
@@ -197,6 +207,7 @@ def to_reaction_events(activity: Activity) -> list[Event]:
                 event_id=_nth(activity, "added", index),
                 message=message,
                 reaction=str(reaction.type),
+                at=at,
             )
         )
     for index, reaction in enumerate(activity.reactions_removed or []):
@@ -206,6 +217,7 @@ def to_reaction_events(activity: Activity) -> list[Event]:
                 event_id=_nth(activity, "removed", index),
                 message=message,
                 reaction=str(reaction.type),
+                at=at,
             )
         )
     return events
