@@ -182,3 +182,15 @@ def test_the_installed_copbot_command_runs() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "chat" in result.stdout and "serve" in result.stdout
+
+
+@pytest.mark.parametrize("command", [("db", "upgrade"), ("demo",), ("chat",)])
+def test_an_unreachable_database_is_one_line_not_a_traceback(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    unreachable = {"COPBOT_DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:1/nothing"}
+    result = copbot(*command, database=tmp_path / "unused.db", env=unreachable)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cannot use the database" in lines[0], result.stderr
+    assert "Traceback" not in result.stderr and "127.0.0.1:1" in lines[0]
