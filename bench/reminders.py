@@ -260,7 +260,11 @@ async def main() -> None:
     parser.add_argument("--reminders", type=int, default=1000)
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES)
     parser.add_argument("--lead", type=float, default=60.0, help="seconds to start and plan")
-    parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument(
+        "--runs",
+        default="sqlite,postgres1,postgres2",
+        help="which runs: sqlite, postgres1 (one process), postgres2 (two processes)",
+    )
     parser.add_argument(
         "--no-limits", action="store_true", help="no rate limits: how fast copbot alone goes"
     )
@@ -270,13 +274,20 @@ async def main() -> None:
         logs = Path(directory)
         sqlite = f"sqlite+aiosqlite:///{logs / 'copbot.db'}"
         limits = not options.no_limits
-        results.append(
-            await run(
-                "1 process, SQLite", sqlite, 1, options.reminders, options.lead, logs, limits=limits
+        if "sqlite" in options.runs:
+            results.append(
+                await run(
+                    "1 process, SQLite",
+                    sqlite,
+                    1,
+                    options.reminders,
+                    options.lead,
+                    logs,
+                    limits=limits,
+                )
             )
-        )
-        if not options.skip_postgres:
-            for processes in (1, 2):
+        for processes in (1, 2):
+            if f"postgres{processes}" in options.runs:
                 async with postgres_database(options.postgres_url) as url:
                     name = f"{processes} process{'es' if processes > 1 else ''}, PostgreSQL"
                     results.append(

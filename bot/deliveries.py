@@ -117,7 +117,6 @@ class DeliveryRunner:
         self._pairing_seed = pairing_seed or _seeded
         self._alarm: Alarm | None = None
         self._lock = asyncio.Lock()
-        self._planned: dict[int, tuple[object, datetime]] = {}  # ritual -> (version, when)
         self._edits: set[str] = set()  # message edits waiting for their alarm
         self._tasks: set[asyncio.Task[object]] = set()  # runs the alarm started
         self._writes: list[tuple[Write | rows.Outcome, asyncio.Future[Any]]] = []
@@ -172,41 +171,39 @@ class DeliveryRunner:
         return sent + await self.run_due()
 
     async def plan_ahead(self) -> int:
-        """Materialise every active ritual's meetings in the window ahead (a ritual not changed
-        since it was last planned waits `REFRESH`), run the hooks, plan the rows."""
+        """Materialise the meetings in the window ahead of every active ritual that changed,
+        or was not planned for `REFRESH`, run the hooks, plan the rows; how many rituals.
+        What was planned is recorded, so other processes and restarts skip it."""
         now = self._clock.now()
         start, end = now - self.times.start_grace, now + self.times.horizon
         async with self._database.session() as session:
-            found = (
-                await session.exec(
-                    select(Ritual.id, Ritual.updated_at, Ritual.sequence).where(
-                        Ritual.status == rows.ALIVE
-                    )
-                )
-            ).all()
+            waiting = await rows.to_plan(session, now=now, refresh=REFRESH)
         planned = 0
-        for ritual_id, updated_at, sequence in found:
-            assert ritual_id is not None
-            version = (updated_at, sequence)
-            seen = self._planned.get(ritual_id)
-            if seen is not None and seen[0] == version and now - seen[1] < REFRESH:
-                continue
+        for ritual_id in waiting:
             try:
                 async with self._database.session() as session:
-                    await rows.materialise(
+                    meetings = await rows.materialise(
                         session,
                         ritual_id,
                         start=start,
                         end=end,
                         times=self.times,
+                        now=now,
+                        refresh=REFRESH,
                         hooks=self._hooks,
                     )
             except Exception:
                 log.exception("could not plan the meetings of ritual %s", ritual_id)
                 continue
-            self._planned[ritual_id] = (version, now)
-            planned += 1
+            planned += meetings is not None
         return planned
+
+    async def replan(self, ritual_ids: Sequence[int] | None = None) -> None:
+        """Plan these rituals (default: all) again now, e.g. after something the hooks read
+        changed without the ritual's `updated_at` or `sequence` changing."""
+        async with self._database.session() as session:
+            await rows.forget_plans(session, ritual_ids)
+        self.wake()
 
     async def run_due(self) -> int:
         """Claim and send every due delivery for the platforms running here; how many were
@@ -216,24 +213,45 @@ class DeliveryRunner:
         room frees, so sends held back by a rate limit do not stop the others."""
         async with self._lock:
             sent = 0
-            flying: set[asyncio.Task[int]] = set()
+            flying: dict[asyncio.Task[int], int] = {}  # each send and its delivery's id
+            keeping = asyncio.ensure_future(self._keep_leases(flying))
             more = True
-            while True:
-                room = IN_FLIGHT - len(flying)
-                if more and (room >= BATCH or not flying):
-                    claims = await self._claim(min(room, BATCH))
-                    more = len(claims) == min(room, BATCH)
-                    if claims:
-                        async with self._database.session() as session:
-                            facts = await self._facts(session, claims)
-                        flying |= {asyncio.ensure_future(self._deliver(c, facts)) for c in claims}
-                        continue
-                if not flying:
-                    break
-                done, flying = await asyncio.wait(flying, return_when=asyncio.FIRST_COMPLETED)
-                sent += sum(task.result() for task in done)
+            try:
+                while True:
+                    room = IN_FLIGHT - len(flying)
+                    if more and (room >= BATCH or not flying):
+                        claims = await self._claim(min(room, BATCH))
+                        more = len(claims) == min(room, BATCH)
+                        if claims:
+                            async with self._database.session() as session:
+                                facts = await self._facts(session, claims)
+                            for claim in claims:
+                                assert claim.delivery.id is not None
+                                task = asyncio.ensure_future(self._deliver(claim, facts))
+                                flying[task] = claim.delivery.id
+                            continue
+                    if not flying:
+                        break
+                    done, _ = await asyncio.wait(flying, return_when=asyncio.FIRST_COMPLETED)
+                    for task in done:
+                        del flying[task]
+                        sent += task.result()
+            finally:
+                keeping.cancel()
             await self._set_alarm()
             return sent
+
+    async def _keep_leases(self, flying: dict[asyncio.Task[int], int]) -> None:
+        """While sends are on their way (held back by a rate limit, say), their leases are
+        renewed: only a dead process's claims run out."""
+        every = self.times.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(every)
+            ids = list(flying.values())
+            if ids:
+                await self._write(
+                    partial(rows.renew, ids=ids, until=self._clock.now() + self.times.lease)
+                )
 
     async def _claim(self, limit: int) -> list[Claim]:
         async with self._database.session() as session:
@@ -264,16 +282,19 @@ class DeliveryRunner:
             # A failure of ours (not the platform's): leave it for a retry, looked for first
             # when a post may have gone out.
             log.exception("delivery %s (%s) failed", claim.delivery.id, claim.delivery.kind)
-            await self._write(
-                partial(
-                    rows.release,
-                    delivery=claim.delivery,
-                    now=self._clock.now(),
-                    detail=repr(exc),
-                    unresolved=claim.unresolved_since is not None or bool(posting),
-                    message=claim.delivery.message,
+            try:
+                await self._write(
+                    partial(
+                        rows.release,
+                        delivery=claim.delivery,
+                        now=self._clock.now(),
+                        detail=repr(exc),
+                        unresolved=claim.unresolved_since is not None or bool(posting),
+                        message=claim.delivery.message,
+                    )
                 )
-            )
+            except Exception:  # the database is away: the lease runs out, then a retry
+                log.exception("could not record the failure of delivery %s", claim.delivery.id)
             return 0
 
     async def _attempt(self, claim: Claim, facts: _Facts, posting: list[bool]) -> int:

@@ -32,6 +32,7 @@ class PostPacer:
         self._learned_at = 0.0
         self._probe: float | None = None  # start of a refused post, to learn from
         self._reopen = 0.0
+        self._closed_at = float("-inf")  # when the workspace was last held
         self._channel_reopen: dict[str, float] = {}
         self._channel_last: dict[str, float] = {}
 
@@ -94,7 +95,12 @@ class PostPacer:
                 self._channel_reopen.get(channel, 0.0), now + retry_after
             )
             return
+        if started < self._closed_at and now < self._reopen:
+            # It was on its way before the hold was decided: its refusal says nothing new,
+            # and moving the reopening on for it would lose the time the hold already paid.
+            return
         self._reopen = max(self._reopen, now + retry_after)
+        self._closed_at = now
         self._next_slot = self._reopen
         if self._probe is None or started < self._probe:
             self._probe = started

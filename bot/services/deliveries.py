@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, bindparam, func, null, text, update
+from sqlalchemy import JSON, bindparam, delete, func, null, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -22,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.services.occurrences import REMOVED, SCHEDULED, ensure_occurrences
 from rituals.recurrence import between
 from rituals.schedule import Schedule
-from storage.models import Community, Delivery, Occurrence, Ritual, Workspace
+from storage.models import Community, Delivery, Occurrence, Ritual, RitualPlan, Workspace
 
 REMINDER = "reminder"  # reminder:<minutes before>, one per offset in Ritual.reminders
 START = "start"  # in the channel as the meeting begins
@@ -136,11 +136,31 @@ async def plan(
         for kind, due in planned(ritual, occurrence, times)
     ]
     if rows:
-        await session.exec(
-            _insert(session)(Delivery)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=["occurrence_id", "kind"])
+        await _run(
+            session,
+            _insert(session)(Delivery).on_conflict_do_nothing(
+                index_elements=["occurrence_id", "kind"]
+            ),
+            rows,
         )
+
+
+def version_of(updated_at: datetime, sequence: int) -> str:
+    """What a ritual's plan is for: it is planned again when this changes."""
+    return f"{updated_at.astimezone(UTC):%Y%m%dT%H%M%S.%f}#{sequence}"
+
+
+def needs_plan(
+    version: str,
+    planned: str | None,
+    planned_at: datetime | None,
+    *,
+    now: datetime,
+    refresh: timedelta,
+) -> bool:
+    """Whether a ritual's meetings should be planned (again): never planned, changed since,
+    or planned longer than `refresh` ago (the window has moved on)."""
+    return planned != version or planned_at is None or planned_at <= now - refresh
 
 
 async def materialise(
@@ -150,20 +170,79 @@ async def materialise(
     start: datetime,
     end: datetime,
     times: DeliveryTimes,
+    now: datetime,
+    refresh: timedelta,
     hooks: Sequence[OccurrenceHook] = (),
-) -> list[Occurrence]:
+) -> list[Occurrence] | None:
     """One ritual's meetings in [start, end) as rows, the hooks run over them, and their
-    deliveries planned. On PostgreSQL the ritual's row is locked meanwhile, so processes
-    (and edits of the ritual) take turns."""
+    deliveries planned, unless that was done for this version of it within `refresh`. On
+    PostgreSQL the ritual's row is locked meanwhile, so processes (and edits of the ritual)
+    take turns; None when another process holds it or had planned it already."""
     query = select(Ritual).where(Ritual.id == ritual_id).execution_options(populate_existing=True)
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    ritual = (await session.exec(query)).one()
+        query = query.with_for_update(skip_locked=True)
+    ritual = (await session.exec(query)).first()
+    if ritual is None:
+        return None
+    version = version_of(ritual.updated_at, ritual.sequence)
+    done = (
+        await session.exec(
+            select(RitualPlan.version, RitualPlan.planned_at).where(
+                RitualPlan.ritual_id == ritual_id
+            )
+        )
+    ).first()
+    if done is not None and not needs_plan(version, *done, now=now, refresh=refresh):
+        return None
     occurrences = await ensure_occurrences(session, ritual, start=start, end=end)
     for hook in hooks:
         await hook(session, ritual, occurrences)
     await plan(session, ritual, occurrences, times)
+    await _run(
+        session,
+        _insert(session)(RitualPlan)
+        .values(ritual_id=ritual_id, version=version, planned_at=now)
+        .on_conflict_do_update(
+            index_elements=["ritual_id"], set_={"version": version, "planned_at": now}
+        ),
+    )
     return occurrences
+
+
+async def to_plan(session: AsyncSession, *, now: datetime, refresh: timedelta) -> list[int]:
+    """The active rituals whose meetings should be planned (again), see `needs_plan`."""
+    found = await session.exec(
+        select(Ritual.id, Ritual.updated_at, Ritual.sequence)
+        .where(Ritual.status == ALIVE)
+        .order_by(col(Ritual.id))
+    )
+    plans = {
+        ritual_id: (version, planned_at)
+        for ritual_id, version, planned_at in (
+            await session.exec(
+                select(RitualPlan.ritual_id, RitualPlan.version, RitualPlan.planned_at)
+            )
+        ).all()
+    }
+    return [
+        ritual_id
+        for ritual_id, updated_at, sequence in found.all()
+        if ritual_id is not None
+        and needs_plan(
+            version_of(updated_at, sequence),
+            *plans.get(ritual_id, (None, None)),
+            now=now,
+            refresh=refresh,
+        )
+    ]
+
+
+async def forget_plans(session: AsyncSession, ritual_ids: Collection[int] | None = None) -> None:
+    """Plan these rituals (default: all) again at the next sweep."""
+    statement = delete(RitualPlan)
+    if ritual_ids is not None:
+        statement = statement.where(col(RitualPlan.ritual_id).in_(list(ritual_ids)))
+    await _run(session, statement)
 
 
 async def add_now(session: AsyncSession, occurrence: Occurrence, *, now: datetime) -> int:
@@ -380,6 +459,20 @@ async def progress(
         update(Delivery)
         .where(col(Delivery.id) == delivery_id, col(Delivery.sent_at).is_(None))
         .values(message=message, claimed_until=until),
+    )
+
+
+async def renew(session: AsyncSession, *, ids: Sequence[int], until: datetime) -> None:
+    """Extend the leases of claimed deliveries still on their way."""
+    await _run(
+        session,
+        update(Delivery)
+        .where(
+            col(Delivery.id).in_(list(ids)),
+            col(Delivery.sent_at).is_(None),
+            col(Delivery.claimed_until).is_not(None),
+        )
+        .values(claimed_until=until),
     )
 
 
