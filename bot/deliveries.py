@@ -30,7 +30,7 @@ from bot.errors import UserError
 from bot.outbox import NotPosted, Outbox, ref_from_dict, to_plain
 from bot.replies import Reply
 from bot.services import deliveries as rows
-from bot.services.calendars import calendar_secret, occurrence_url
+from bot.services.calendars import calendar_secrets, occurrence_url
 from bot.services.deliveries import Claim, DeliveryTimes, OccurrenceHook
 from bot.services.occurrences import ensure_occurrences
 from bot.services.pair_cycles import cycle_for
@@ -41,7 +41,6 @@ from rituals.schedule import Schedule
 from storage.database import Database
 from storage.models import (
     Community,
-    CommunityCalendar,
     Delivery,
     Member,
     Occurrence,
@@ -52,10 +51,12 @@ from storage.models import (
 log = logging.getLogger(__name__)
 
 Job = Callable[[], Awaitable[object]]
+Write = Callable[[AsyncSession], Awaitable[Any]]
 
 SWEEP_SECONDS = 20.0  # how often rows are planned and due ones looked for
-BATCH = 100  # deliveries claimed (and sent concurrently) at a time
-REFRESH = timedelta(minutes=5)  # an unchanged ritual's meetings are re-planned this often
+BATCH = 50  # deliveries claimed at a time
+IN_FLIGHT = 200  # deliveries on their way at once, per process
+REFRESH = timedelta(hours=1)  # an unchanged ritual's meetings are re-planned this often
 EDIT_DELAY = timedelta(seconds=3)  # RSVP counts are edited into a message at most this often
 SWEEP_JOB = "deliveries:sweep"
 WAKE_JOB = "deliveries:wake"
@@ -116,9 +117,10 @@ class DeliveryRunner:
         self._pairing_seed = pairing_seed or _seeded
         self._alarm: Alarm | None = None
         self._lock = asyncio.Lock()
-        self._planned: dict[int, tuple[object, datetime]] = {}  # ritual -> (version, when)
         self._edits: set[str] = set()  # message edits waiting for their alarm
         self._tasks: set[asyncio.Task[object]] = set()  # runs the alarm started
+        self._writes: list[tuple[Write | rows.Outcome, asyncio.Future[Any]]] = []
+        self._writer: asyncio.Future[None] | None = None
 
     def on_occurrences(self, hook: OccurrenceHook) -> None:
         """Run `hook(session, ritual, occurrences)` whenever meetings are materialised, in
@@ -161,69 +163,105 @@ class DeliveryRunner:
             log.error("deliveries: a run failed", exc_info=task.exception())
 
     async def sweep(self) -> int:
-        """Plan the meetings ahead, then send what is due; how many went out."""
+        """Send what is due, plan the meetings ahead, and send what that made due; how many
+        went out. (Planning many rituals takes a while: what is due already, after a restart
+        say, does not wait for it.)"""
+        sent = await self.run_due()
         await self.plan_ahead()
-        return await self.run_due()
+        return sent + await self.run_due()
 
     async def plan_ahead(self) -> int:
-        """Materialise every active ritual's meetings in the window ahead (a ritual not changed
-        since it was last planned waits `REFRESH`), run the hooks, plan the rows."""
+        """Materialise the meetings in the window ahead of every active ritual that changed,
+        or was not planned for `REFRESH`, run the hooks, plan the rows; how many rituals.
+        What was planned is recorded, so other processes and restarts skip it."""
         now = self._clock.now()
         start, end = now - self.times.start_grace, now + self.times.horizon
         async with self._database.session() as session:
-            found = (
-                await session.exec(
-                    select(Ritual.id, Ritual.updated_at, Ritual.sequence).where(
-                        Ritual.status == rows.ALIVE
-                    )
-                )
-            ).all()
+            waiting = await rows.to_plan(session, now=now, refresh=REFRESH)
         planned = 0
-        for ritual_id, updated_at, sequence in found:
-            assert ritual_id is not None
-            version = (updated_at, sequence)
-            seen = self._planned.get(ritual_id)
-            if seen is not None and seen[0] == version and now - seen[1] < REFRESH:
-                continue
+        for ritual_id in waiting:
             try:
                 async with self._database.session() as session:
-                    await rows.materialise(
+                    meetings = await rows.materialise(
                         session,
                         ritual_id,
                         start=start,
                         end=end,
                         times=self.times,
+                        now=now,
+                        refresh=REFRESH,
                         hooks=self._hooks,
                     )
             except Exception:
                 log.exception("could not plan the meetings of ritual %s", ritual_id)
                 continue
-            self._planned[ritual_id] = (version, now)
-            planned += 1
+            planned += meetings is not None
         return planned
+
+    async def replan(self, ritual_ids: Sequence[int] | None = None) -> None:
+        """Plan these rituals (default: all) again now, e.g. after something the hooks read
+        changed without the ritual's `updated_at` or `sequence` changing."""
+        async with self._database.session() as session:
+            await rows.forget_plans(session, ritual_ids)
+        self.wake()
 
     async def run_due(self) -> int:
         """Claim and send every due delivery for the platforms running here; how many were
-        sent. One run at a time per process; other processes claim other rows."""
+        sent. One run at a time per process; other processes claim other rows.
+
+        Up to `IN_FLIGHT` deliveries are on their way at once, claimed `BATCH` at a time as
+        room frees, so sends held back by a rate limit do not stop the others."""
         async with self._lock:
             sent = 0
-            while True:
-                async with self._database.session() as session:
-                    claims = await rows.claim(
-                        session,
-                        now=self._clock.now(),
-                        lease=self.times.lease,
-                        platforms=self._outbox.platforms,
-                        limit=BATCH,
-                    )
-                if not claims:
-                    break
-                async with self._database.session() as session:
-                    facts = await self._facts(session, claims)
-                done = await asyncio.gather(*(self._deliver(c, facts) for c in claims))
-                sent += sum(done)
+            flying: dict[asyncio.Task[int], int] = {}  # each send and its delivery's id
+            keeping = asyncio.ensure_future(self._keep_leases(flying))
+            more = True
+            try:
+                while True:
+                    room = IN_FLIGHT - len(flying)
+                    if more and (room >= BATCH or not flying):
+                        claims = await self._claim(min(room, BATCH))
+                        more = len(claims) == min(room, BATCH)
+                        if claims:
+                            async with self._database.session() as session:
+                                facts = await self._facts(session, claims)
+                            for claim in claims:
+                                assert claim.delivery.id is not None
+                                task = asyncio.ensure_future(self._deliver(claim, facts))
+                                flying[task] = claim.delivery.id
+                            continue
+                    if not flying:
+                        break
+                    done, _ = await asyncio.wait(flying, return_when=asyncio.FIRST_COMPLETED)
+                    for task in done:
+                        del flying[task]
+                        sent += task.result()
+            finally:
+                keeping.cancel()
             await self._set_alarm()
             return sent
+
+    async def _keep_leases(self, flying: dict[asyncio.Task[int], int]) -> None:
+        """While sends are on their way (held back by a rate limit, say), their leases are
+        renewed: only a dead process's claims run out."""
+        every = self.times.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(every)
+            ids = list(flying.values())
+            if ids:
+                await self._write(
+                    partial(rows.renew, ids=ids, until=self._clock.now() + self.times.lease)
+                )
+
+    async def _claim(self, limit: int) -> list[Claim]:
+        async with self._database.session() as session:
+            return await rows.claim(
+                session,
+                now=self._clock.now(),
+                lease=self.times.lease,
+                platforms=self._outbox.platforms,
+                limit=limit,
+            )
 
     async def _set_alarm(self) -> None:
         if self._alarm is None:
@@ -244,15 +282,19 @@ class DeliveryRunner:
             # A failure of ours (not the platform's): leave it for a retry, looked for first
             # when a post may have gone out.
             log.exception("delivery %s (%s) failed", claim.delivery.id, claim.delivery.kind)
-            async with self._database.session() as session:
-                await rows.release(
-                    session,
-                    claim.delivery,
-                    now=self._clock.now(),
-                    detail=repr(exc),
-                    unresolved=claim.unresolved_since is not None or bool(posting),
-                    message=claim.delivery.message,
+            try:
+                await self._write(
+                    partial(
+                        rows.release,
+                        delivery=claim.delivery,
+                        now=self._clock.now(),
+                        detail=repr(exc),
+                        unresolved=claim.unresolved_since is not None or bool(posting),
+                        message=claim.delivery.message,
+                    )
                 )
+            except Exception:  # the database is away: the lease runs out, then a retry
+                log.exception("could not record the failure of delivery %s", claim.delivery.id)
             return 0
 
     async def _attempt(self, claim: Claim, facts: _Facts, posting: list[bool]) -> int:
@@ -275,8 +317,7 @@ class DeliveryRunner:
         reason: str | None = None
         if not rows.still_scheduled(claim.ritual, claim.occurrence):
             reason = "the meeting is no longer scheduled"
-            async with self._database.session() as session:
-                await rows.mark_removed(session, claim.occurrence)
+            await self._write(partial(rows.mark_removed, occurrence=claim.occurrence))
         else:
             reason = rows.skip_reason(
                 claim, now=now, times=self.times, superseded=delivery.id in facts.superseded
@@ -336,13 +377,14 @@ class DeliveryRunner:
                 return 0
             parts[reply.key] = to_plain(ref) if ref is not None else None
             if many:
-                async with self._database.session() as session:
-                    await rows.progress(
-                        session,
-                        delivery.id,
+                await self._write(
+                    partial(
+                        rows.progress,
+                        delivery_id=delivery.id,
                         message=_message(parts, many) or {},
                         until=self._clock.now() + self.times.lease,
                     )
+                )
                 posting.clear()
         if refused is not None:
             await self._release(claim, refused, unresolved=False, parts=parts, many=many)
@@ -359,15 +401,15 @@ class DeliveryRunner:
         detail: str = "",
     ) -> None:
         assert claim.delivery.id is not None
-        async with self._database.session() as session:
-            recorded = await rows.finish(
-                session,
-                claim.delivery.id,
-                now=self._clock.now(),
+        recorded = await self._write(
+            rows.Outcome(
+                delivery_id=claim.delivery.id,
                 outcome=outcome,
+                at=self._clock.now(),
                 message=message,
                 detail=detail,
             )
+        )
         if not recorded:
             log.warning(
                 "delivery %s had been recorded by another process (a lease ran out)",
@@ -377,15 +419,16 @@ class DeliveryRunner:
     async def _release(
         self, claim: Claim, detail: str, *, unresolved: bool, parts: dict[str, Any], many: bool
     ) -> None:
-        async with self._database.session() as session:
-            again = await rows.release(
-                session,
-                claim.delivery,
+        again = await self._write(
+            partial(
+                rows.release,
+                delivery=claim.delivery,
                 now=self._clock.now(),
                 detail=detail,
                 unresolved=unresolved,
                 message=_message(parts, many) if many else claim.delivery.message,
             )
+        )
         if not again:
             log.warning(
                 "delivery %s (%s) given up after %s attempts: %s",
@@ -394,6 +437,54 @@ class DeliveryRunner:
                 rows.MAX_ATTEMPTS,
                 detail,
             )
+
+    # Writing records ---------------------------------------------------------------------
+
+    async def _write(self, work: Write | rows.Outcome) -> Any:
+        """Run `work(session)`, or record an outcome (True when recorded), in the write
+        transaction of whatever else is waiting to be written: one writer at a time in this
+        process (on SQLite, concurrent writers would wait for each other's locks in sleeps)
+        and one statement and one commit for many outcomes."""
+        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._writes.append((work, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.ensure_future(self._write_waiting())
+        return await done
+
+    async def _write_waiting(self) -> None:
+        while self._writes:
+            batch, self._writes = self._writes, []
+            try:
+                results = await self._write_batch(batch)
+            except Exception:
+                # One bad write must not lose the others: each again on its own.
+                for item in batch:
+                    try:
+                        [result] = await self._write_batch([item])
+                    except Exception as exc:
+                        if not item[1].done():
+                            item[1].set_exception(exc)
+                    else:
+                        if not item[1].done():
+                            item[1].set_result(result)
+                continue
+            for (_, done), result in zip(batch, results, strict=True):
+                if not done.done():
+                    done.set_result(result)
+
+    async def _write_batch(self, batch: list[tuple[Write | rows.Outcome, Any]]) -> list[Any]:
+        async with self._database.session() as session:
+            results: list[Any] = [
+                None if isinstance(work, rows.Outcome) else await work(session) for work, _ in batch
+            ]
+            outcomes = [work for work, _ in batch if isinstance(work, rows.Outcome)]
+            if outcomes:
+                recorded = await rows.finish(session, outcomes)
+                results = [
+                    work.delivery_id in recorded if isinstance(work, rows.Outcome) else result
+                    for (work, _), result in zip(batch, results, strict=True)
+                ]
+        return results
 
     # What to post -----------------------------------------------------------------------
 
@@ -419,14 +510,7 @@ class DeliveryRunner:
                 facts.names.setdefault(community_id, {})[user_id] = name
         communities = {c.community.id for c in reminders if c.community.id is not None}
         if communities:
-            stored = await session.exec(
-                select(CommunityCalendar.community_id, CommunityCalendar.secret).where(
-                    col(CommunityCalendar.community_id).in_(communities)
-                )
-            )
-            facts.secrets = dict(stored.all())
-            for community_id in communities - set(facts.secrets):
-                facts.secrets[community_id] = await calendar_secret(session, community_id)
+            facts.secrets = await calendar_secrets(session, communities)
         facts.superseded = await rows.superseded_reminders(session, claims, self._clock.now())
         return facts
 

@@ -271,6 +271,17 @@ class Delivery(SQLModel, table=True):
     detail: str = Field(default="", max_length=1000)
 
 
+class RitualPlan(SQLModel, table=True):
+    """When a ritual's meetings and deliveries were last planned, and for which version of
+    it (`updated_at` and `sequence`), so processes and restarts do not plan it again."""
+
+    __tablename__ = "ritual_plans"
+
+    ritual_id: int = Field(foreign_key="rituals.id", primary_key=True)
+    version: str = Field(max_length=80)
+    planned_at: datetime = _when(nullable=False)
+
+
 class Rsvp(SQLModel, table=True):
     """A person's answer for one occurrence: going, maybe or no."""
 

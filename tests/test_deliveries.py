@@ -699,3 +699,71 @@ async def test_a_one_off_to_the_second(
     assert await core.deliveries.run_due() == 0
     clock.advance(seconds=1)
     assert await core.deliveries.run_due() == 1
+
+
+class HeldPlatform(RecordingPlatform):
+    """Sends wait until the test lets them go (a rate limit holding them back)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waiting = asyncio.Event()
+        self.go = asyncio.Event()
+
+    async def send(self, reply: Any) -> Any:
+        self.waiting.set()
+        await self.go.wait()
+        return await super().send(reply)
+
+
+async def test_a_send_held_back_keeps_its_lease_alive(core: Core, clock: FixedClock) -> None:
+    held = HeldPlatform()
+    core.outbox.register(held)
+    runner = DeliveryRunner(
+        core.database,
+        clock,
+        core.outbox,
+        public_url="http://x",
+        times=DeliveryTimes(lease=timedelta(seconds=0.3)),
+    )
+    community = await a_community(core.database, now=clock.now())
+    await a_ritual(core.database, community, now=clock.now(), reminders=[60])
+    await runner.plan_ahead()
+    clock.advance(hours=28)
+    running = asyncio.ensure_future(runner.run_due())
+    await asyncio.wait_for(held.waiting.wait(), 10)
+    clock.advance(minutes=10)  # long past the first lease
+
+    async def renewed() -> bool:
+        row = (await first_rows(core.database))["reminder:60"]
+        return row.claimed_until == clock.now() + timedelta(seconds=0.3)
+
+    for _ in range(100):
+        if await renewed():
+            break
+        await asyncio.sleep(0.05)
+    assert await renewed()
+    held.go.set()
+    assert await running == 1
+    assert (await outcomes(core.database))["reminder:60"] == "sent"
+
+
+async def test_a_restart_or_another_process_does_not_plan_again_what_was_planned(
+    core: Core, clock: FixedClock, platform: RecordingPlatform
+) -> None:
+    community = await a_community(core.database, now=clock.now())
+    rituals = [
+        await a_ritual(core.database, community, now=clock.now(), number=n) for n in (1, 2, 3)
+    ]
+    assert await core.deliveries.plan_ahead() == 3
+    restarted = DeliveryRunner(core.database, clock, core.outbox, public_url="http://x")
+    assert await restarted.plan_ahead() == 0
+    clock.advance(hours=1, minutes=1)  # the window has moved on
+    assert await restarted.plan_ahead() == 3
+    await restarted.replan([rituals[0].id or 0])  # something the hooks read changed
+    assert await core.deliveries.plan_ahead() == 1
+    async with core.database.session() as session:
+        ritual = await session.get(Ritual, rituals[1].id)
+        assert ritual is not None
+        ritual.sequence += 1  # edited
+        session.add(ritual)
+    assert await core.deliveries.plan_ahead() == 1

@@ -147,6 +147,7 @@ class SlackAdapter:
 
     async def close(self) -> None:
         await self.listeners.drain()
+        await self.platform.close()
         if self._socket_mode is not None:
             await self._socket_mode.close_async()
             self._socket_mode = None

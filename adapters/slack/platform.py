@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.http_retry.request import HttpRequest
@@ -17,6 +18,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.pacing import PostPacer
 from adapters.slack.render import SlackRenderer
 from adapters.slack.translate import PLATFORM
 from bot.outbox import MessageGone, NotPosted
@@ -35,6 +37,7 @@ DELIVERY_EVENT = "copbot_delivery"
 # How far before the claim a lookup starts reading history (clocks are never quite equal).
 LOOKUP_MARGIN = timedelta(minutes=1)
 LOOKUP_PAGES = 5
+HTTP_TIMEOUT = 30  # seconds for one Web API call (slack_sdk's default)
 # What Slack answers for an edit of a message (or in a channel) that no longer exists.
 GONE_ERRORS = frozenset(
     {"message_not_found", "channel_not_found", "cant_update_message", "cant_delete_message"}
@@ -65,18 +68,20 @@ class RateLimitGate(AsyncRateLimitErrorRetryHandler):
         state.next_attempt_requested = True
         loop = asyncio.get_running_loop()
         url = request.url.split("?", 1)[0]
-        reopens = max(self._reopens.get(url, 0.0), loop.time() + _retry_after(response))
+        reopens = max(self._reopens.get(url, 0.0), loop.time() + _retry_after(response.headers))
         self._reopens[url] = reopens
         wait = reopens - loop.time() + random.uniform(0, RATE_LIMIT_SPREAD_SECONDS)
         await asyncio.sleep(max(wait, 0.0))
         state.increment_current_attempt()
 
 
-def _retry_after(response: HttpResponse) -> float:
-    for name, values in response.headers.items():
+def _retry_after(headers: Any) -> float:
+    """Seconds from a Retry-After header (slack_sdk gives lists of values or plain values)."""
+    for name, values in dict(headers).items():
         if name.lower() == "retry-after" and values:
+            value = values[0] if isinstance(values, list | tuple) else values
             try:
-                return max(float(values[0]), 0.0)
+                return max(float(value), 0.0)
             except ValueError:
                 break
     return 1.0
@@ -90,13 +95,18 @@ def _refused(error: Exception) -> bool:
     return isinstance(error, SlackApiError) and error.response.status_code < 500
 
 
-def make_client(base_url: str, token: str | None = None) -> AsyncWebClient:
+def make_client(
+    base_url: str, token: str | None = None, *, session: aiohttp.ClientSession | None = None
+) -> AsyncWebClient:
     """A Web API client that waits out rate limits (429) and retries nothing else.
 
     Slack removes no duplicate posts, and slack_sdk's default handler retries a request on a
     dropped connection, which can post a message twice; the Outbox retries what failed.
-    Bolt's per-request clients inherit these handlers and the base URL."""
-    return AsyncWebClient(token=token, base_url=base_url, retry_handlers=[RateLimitGate()])
+    Bolt's per-request clients inherit these handlers and the base URL. With `session`, its
+    connections are kept and reused (else slack_sdk opens a new one for every call)."""
+    return AsyncWebClient(
+        token=token, base_url=base_url, session=session, retry_handlers=[RateLimitGate()]
+    )
 
 
 class SlackPlatform:
@@ -111,15 +121,35 @@ class SlackPlatform:
         self._token_for = token_for
         self._renderer = renderer
         self._clients: dict[str, AsyncWebClient] = {}
+        self._posters: dict[str, AsyncWebClient] = {}
+        self._tokens: dict[str, str] = {}  # workspace -> its token, as last looked up
+        self._pacers: dict[str, PostPacer] = {}
+        self._http: aiohttp.ClientSession | None = None
 
     async def client_for(self, workspace: str, enterprise: str | None = None) -> AsyncWebClient:
         token = await self._token_for(workspace, enterprise)
         if not token:
             raise LookupError(f"copbot is not installed in Slack workspace {workspace}")
+        if self._http is None or self._http.closed:
+            # One connection pool for the platform's posts (reminders go out by the hundred).
+            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=HTTP_TIMEOUT))
+            self._clients.clear()
+            self._posters.clear()
         client = self._clients.get(token)
         if client is None:
-            client = self._clients[token] = make_client(self._base_url, token)
+            client = self._clients[token] = make_client(self._base_url, token, session=self._http)
+            # Posts wait out 429s through the workspace's pacer, not inside slack_sdk.
+            self._posters[token] = AsyncWebClient(
+                token=token, base_url=self._base_url, session=self._http, retry_handlers=[]
+            )
+        self._tokens[workspace] = token
         return client
+
+    async def close(self) -> None:
+        """Close the kept connections."""
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
 
     async def send(self, reply: Reply) -> MessageRef | None:
         """Post `reply` to `reply.to`; the posted message's channel and `ts`. A reply with a
@@ -140,7 +170,7 @@ class SlackPlatform:
                     "event_type": DELIVERY_EVENT,
                     "event_payload": {"delivery_id": reply.key},
                 }
-            posted = await client.chat_postMessage(**args)
+            posted = await self._post(to.workspace, args)
         except Exception as exc:
             log.warning(
                 "Slack post of %s to %s failed: %s",
@@ -174,6 +204,25 @@ class SlackPlatform:
         """The text of message `ref`, then of the rest of its thread (`conversations.replies`)."""
         client = await self.client_for(ref.workspace, ref.enterprise)
         return await thread_text(client, ref.channel, ref.message_id, ref.thread)
+
+    async def _post(self, workspace: str, args: dict[str, Any]) -> Any:
+        """`chat.postMessage`, paced per workspace; a 429 is waited out (Retry-After) up to
+        `RATE_LIMIT_RETRIES` times, then raised."""
+        client = self._posters[self._tokens[workspace]]
+        pacer = self._pacers.setdefault(workspace, PostPacer())
+        channel = str(args["channel"])
+        for attempt in range(RATE_LIMIT_RETRIES + 1):
+            started = await pacer.turn(channel)
+            try:
+                posted = await client.chat_postMessage(**args)
+            except SlackApiError as exc:
+                if exc.response.status_code != 429 or attempt == RATE_LIMIT_RETRIES:
+                    raise
+                pacer.refused(channel, started, _retry_after(exc.response.headers))
+                continue
+            pacer.accepted(channel, started)
+            return posted
+        raise AssertionError("unreachable")
 
     async def find(self, key: str, to: Destination, since: datetime) -> MessageRef | None:
         """The post to `to` whose metadata carries `key`, made since `since`: read from

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import JSON, bindparam, delete, func, null, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -22,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.services.occurrences import REMOVED, SCHEDULED, ensure_occurrences
 from rituals.recurrence import between
 from rituals.schedule import Schedule
-from storage.models import Community, Delivery, Occurrence, Ritual, Workspace
+from storage.models import Community, Delivery, Occurrence, Ritual, RitualPlan, Workspace
 
 REMINDER = "reminder"  # reminder:<minutes before>, one per offset in Ritual.reminders
 START = "start"  # in the channel as the meeting begins
@@ -136,11 +136,31 @@ async def plan(
         for kind, due in planned(ritual, occurrence, times)
     ]
     if rows:
-        await session.exec(
-            _insert(session)(Delivery)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=["occurrence_id", "kind"])
+        await _run(
+            session,
+            _insert(session)(Delivery).on_conflict_do_nothing(
+                index_elements=["occurrence_id", "kind"]
+            ),
+            rows,
         )
+
+
+def version_of(updated_at: datetime, sequence: int) -> str:
+    """What a ritual's plan is for: it is planned again when this changes."""
+    return f"{updated_at.astimezone(UTC):%Y%m%dT%H%M%S.%f}#{sequence}"
+
+
+def needs_plan(
+    version: str,
+    planned: str | None,
+    planned_at: datetime | None,
+    *,
+    now: datetime,
+    refresh: timedelta,
+) -> bool:
+    """Whether a ritual's meetings should be planned (again): never planned, changed since,
+    or planned longer than `refresh` ago (the window has moved on)."""
+    return planned != version or planned_at is None or planned_at <= now - refresh
 
 
 async def materialise(
@@ -150,20 +170,79 @@ async def materialise(
     start: datetime,
     end: datetime,
     times: DeliveryTimes,
+    now: datetime,
+    refresh: timedelta,
     hooks: Sequence[OccurrenceHook] = (),
-) -> list[Occurrence]:
+) -> list[Occurrence] | None:
     """One ritual's meetings in [start, end) as rows, the hooks run over them, and their
-    deliveries planned. On PostgreSQL the ritual's row is locked meanwhile, so processes
-    (and edits of the ritual) take turns."""
+    deliveries planned, unless that was done for this version of it within `refresh`. On
+    PostgreSQL the ritual's row is locked meanwhile, so processes (and edits of the ritual)
+    take turns; None when another process holds it or had planned it already."""
     query = select(Ritual).where(Ritual.id == ritual_id).execution_options(populate_existing=True)
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    ritual = (await session.exec(query)).one()
+        query = query.with_for_update(skip_locked=True)
+    ritual = (await session.exec(query)).first()
+    if ritual is None:
+        return None
+    version = version_of(ritual.updated_at, ritual.sequence)
+    done = (
+        await session.exec(
+            select(RitualPlan.version, RitualPlan.planned_at).where(
+                RitualPlan.ritual_id == ritual_id
+            )
+        )
+    ).first()
+    if done is not None and not needs_plan(version, *done, now=now, refresh=refresh):
+        return None
     occurrences = await ensure_occurrences(session, ritual, start=start, end=end)
     for hook in hooks:
         await hook(session, ritual, occurrences)
     await plan(session, ritual, occurrences, times)
+    await _run(
+        session,
+        _insert(session)(RitualPlan)
+        .values(ritual_id=ritual_id, version=version, planned_at=now)
+        .on_conflict_do_update(
+            index_elements=["ritual_id"], set_={"version": version, "planned_at": now}
+        ),
+    )
     return occurrences
+
+
+async def to_plan(session: AsyncSession, *, now: datetime, refresh: timedelta) -> list[int]:
+    """The active rituals whose meetings should be planned (again), see `needs_plan`."""
+    found = await session.exec(
+        select(Ritual.id, Ritual.updated_at, Ritual.sequence)
+        .where(Ritual.status == ALIVE)
+        .order_by(col(Ritual.id))
+    )
+    plans = {
+        ritual_id: (version, planned_at)
+        for ritual_id, version, planned_at in (
+            await session.exec(
+                select(RitualPlan.ritual_id, RitualPlan.version, RitualPlan.planned_at)
+            )
+        ).all()
+    }
+    return [
+        ritual_id
+        for ritual_id, updated_at, sequence in found.all()
+        if ritual_id is not None
+        and needs_plan(
+            version_of(updated_at, sequence),
+            *plans.get(ritual_id, (None, None)),
+            now=now,
+            refresh=refresh,
+        )
+    ]
+
+
+async def forget_plans(session: AsyncSession, ritual_ids: Collection[int] | None = None) -> None:
+    """Plan these rituals (default: all) again at the next sweep."""
+    statement = delete(RitualPlan)
+    if ritual_ids is not None:
+        statement = statement.where(col(RitualPlan.ritual_id).in_(list(ritual_ids)))
+    await _run(session, statement)
 
 
 async def add_now(session: AsyncSession, occurrence: Occurrence, *, now: datetime) -> int:
@@ -221,34 +300,20 @@ async def claim(
         query = query.where(col(Delivery.id).in_(list(ids)))
     query = query.order_by(col(Delivery.due_at), col(Delivery.id)).limit(limit)
     until = now + lease
-    claimed: dict[int, datetime | None] = {}
     if session.get_bind().dialect.name == "postgresql":
-        rows = (await session.exec(query.with_for_update(skip_locked=True, of=Delivery))).all()
-        claimed = {row_id: before for row_id, before in rows}
-        if claimed:
-            await session.exec(
-                update(Delivery)
-                .where(col(Delivery.id).in_(list(claimed)))
-                .values(
-                    claimed_at=func.coalesce(col(Delivery.claimed_at), now), claimed_until=until
-                )
-            )
+        query = query.with_for_update(skip_locked=True, of=Delivery)
     else:
-        # SQLite: one writer at a time; a conditional UPDATE claims each row at most once,
-        # and only in the state it was read in.
-        for row_id, before in (await session.exec(query)).all():
-            same = (
-                col(Delivery.claimed_at).is_(None)
-                if before is None
-                else col(Delivery.claimed_at) == before
-            )
-            result = await session.exec(
-                update(Delivery)
-                .where(col(Delivery.id) == row_id, _claimable(now), same)
-                .values(claimed_at=before or now, claimed_until=until)
-            )
-            if result.rowcount == 1:
-                claimed[row_id] = before
+        # SQLite: take the write lock first, so no other process claims, releases or records
+        # these rows between the read and the update (both are one transaction).
+        await _run(session, text("BEGIN IMMEDIATE"))
+    claimed: dict[int, datetime | None] = dict((await session.exec(query)).all())
+    if claimed:
+        await _run(
+            session,
+            update(Delivery)
+            .where(col(Delivery.id).in_(list(claimed)), _claimable(now))
+            .values(claimed_at=func.coalesce(col(Delivery.claimed_at), now), claimed_until=until),
+        )
     return await load(session, claimed)
 
 
@@ -318,46 +383,103 @@ def _aware(value: datetime | str) -> datetime:
 # Recording --------------------------------------------------------------------------------
 
 
-async def finish(
-    session: AsyncSession,
-    delivery_id: int,
-    *,
-    now: datetime,
-    outcome: str,
-    message: dict[str, Any] | None = None,
-    detail: str = "",
-) -> bool:
-    """Record how a claimed delivery ended; False when it had been recorded already (a claim
-    that outlived its lease while another process finished it)."""
-    result = await session.exec(
-        update(Delivery)
-        .where(col(Delivery.id) == delivery_id, col(Delivery.sent_at).is_(None))
-        .values(
-            sent_at=now,
-            outcome=outcome,
-            message=message,
-            detail=detail[:1000],
-            claimed_until=None,
-        )
+async def _run(
+    session: AsyncSession, statement: Any, rows: list[dict[str, Any]] | None = None
+) -> Any:
+    """A Core statement on the session's connection (no ORM bookkeeping: claims and records
+    are many small updates); `rows` runs it once per parameter set (executemany)."""
+    connection = await session.connection()
+    if rows is None:
+        return await connection.execute(statement)
+    return await connection.execute(statement, rows)
+
+
+def _json(value: dict[str, Any] | None) -> Any:
+    return null() if value is None else value
+
+
+@dataclass(frozen=True, kw_only=True)
+class Outcome:
+    """How a claimed delivery ended, to record."""
+
+    delivery_id: int
+    outcome: str
+    at: datetime
+    message: dict[str, Any] | None = None
+    detail: str = ""
+
+
+async def finish(session: AsyncSession, outcomes: Sequence[Outcome]) -> set[int]:
+    """Record how claimed deliveries ended (one statement for them all); the ids recorded.
+    One missing had been recorded already (its claim outlived its lease while another
+    process finished it) and is left as that process recorded it."""
+    ids = [o.delivery_id for o in outcomes]
+    done = set(
+        (
+            await session.exec(
+                select(Delivery.id).where(
+                    col(Delivery.id).in_(ids), col(Delivery.sent_at).is_not(None)
+                )
+            )
+        ).all()
     )
-    return bool(result.rowcount == 1)
+    todo = [o for o in outcomes if o.delivery_id not in done]
+    if todo:
+        await _run(
+            session,
+            update(Delivery)
+            .where(col(Delivery.id) == bindparam("row"), col(Delivery.sent_at).is_(None))
+            .values(
+                sent_at=bindparam("at"),
+                outcome=bindparam("result"),
+                message=bindparam("posted", type_=JSON(none_as_null=True)),
+                detail=bindparam("why"),
+                claimed_until=None,
+            ),
+            [
+                {
+                    "row": o.delivery_id,
+                    "at": o.at,
+                    "result": o.outcome,
+                    "posted": o.message,
+                    "why": o.detail[:1000],
+                }
+                for o in todo
+            ],
+        )
+    return {o.delivery_id for o in todo}
 
 
 async def progress(
-    session: AsyncSession, delivery_id: int, *, message: dict[str, Any], until: datetime
+    session: AsyncSession, *, delivery_id: int, message: dict[str, Any], until: datetime
 ) -> None:
     """Record the posts of a many-post delivery made so far, and renew its lease."""
-    await session.exec(
+    await _run(
+        session,
         update(Delivery)
         .where(col(Delivery.id) == delivery_id, col(Delivery.sent_at).is_(None))
-        .values(message=message, claimed_until=until)
+        .values(message=message, claimed_until=until),
+    )
+
+
+async def renew(session: AsyncSession, *, ids: Sequence[int], until: datetime) -> None:
+    """Extend the leases of claimed deliveries still on their way."""
+    await _run(
+        session,
+        update(Delivery)
+        .where(
+            col(Delivery.id).in_(list(ids)),
+            col(Delivery.sent_at).is_(None),
+            col(Delivery.claimed_until).is_not(None),
+        )
+        .values(claimed_until=until),
     )
 
 
 async def release(
     session: AsyncSession,
-    delivery: Delivery,
     *,
+    delivery: Delivery,
     now: datetime,
     detail: str,
     unresolved: bool,
@@ -368,13 +490,18 @@ async def release(
     assert delivery.id is not None
     attempts = delivery.attempts + 1
     if attempts >= MAX_ATTEMPTS:
+        outcome = UNKNOWN if unresolved else FAILED
         await finish(
             session,
-            delivery.id,
-            now=now,
-            outcome=UNKNOWN if unresolved else FAILED,
-            message=message,
-            detail=detail,
+            [
+                Outcome(
+                    delivery_id=delivery.id,
+                    outcome=outcome,
+                    at=now,
+                    message=message,
+                    detail=detail,
+                )
+            ],
         )
         return False
     delay = RETRY_DELAYS[min(attempts - 1, len(RETRY_DELAYS) - 1)]
@@ -382,14 +509,15 @@ async def release(
         "attempts": attempts,
         "detail": detail[:1000],
         "claimed_until": now + delay,
-        "message": message,
+        "message": _json(message),
     }
     if not unresolved:
         values["claimed_at"] = None
-    await session.exec(
+    await _run(
+        session,
         update(Delivery)
         .where(col(Delivery.id) == delivery.id, col(Delivery.sent_at).is_(None))
-        .values(**values)
+        .values(**values),
     )
     return True
 
@@ -407,11 +535,12 @@ def still_scheduled(ritual: Ritual, occurrence: Occurrence) -> bool:
     return bool(found) and found[0].start == start
 
 
-async def mark_removed(session: AsyncSession, occurrence: Occurrence) -> None:
-    await session.exec(
+async def mark_removed(session: AsyncSession, *, occurrence: Occurrence) -> None:
+    await _run(
+        session,
         update(Occurrence)
         .where(col(Occurrence.id) == occurrence.id, col(Occurrence.status) == SCHEDULED)
-        .values(status=REMOVED)
+        .values(status=REMOVED),
     )
 
 

@@ -1,4 +1,4 @@
-"""deliveries: attempts and a detail (the last failure, or why it was skipped)
+"""deliveries: attempts and a detail (the last failure, or why it was skipped); ritual plans
 
 Revision ID: 0004d
 Revises: 0004l
@@ -17,6 +17,14 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "ritual_plans",
+        sa.Column("ritual_id", sa.Integer(), nullable=False),
+        sa.Column("version", sa.String(length=80), nullable=False),
+        sa.Column("planned_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["ritual_id"], ["rituals.id"]),
+        sa.PrimaryKeyConstraint("ritual_id"),
+    )
     with op.batch_alter_table("deliveries") as batch:
         batch.add_column(sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"))
         batch.add_column(
@@ -28,3 +36,4 @@ def downgrade() -> None:
     with op.batch_alter_table("deliveries") as batch:
         batch.drop_column("detail")
         batch.drop_column("attempts")
+    op.drop_table("ritual_plans")
