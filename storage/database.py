@@ -24,8 +24,9 @@ SQLITE_POOL_SIZE = 5
 
 def _enable_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    # First, so that switching a new file to WAL waits for a concurrent process to do the same.
-    cursor.execute("PRAGMA busy_timeout=5000")
+    # First, so that switching a new file to WAL waits for a concurrent process to do the same;
+    # long enough that a burst of writes (votes, joins) queues for the writer instead of failing.
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")

@@ -338,3 +338,21 @@ def test_a_reaction_carries_when_slack_says_it_happened() -> None:
     event = to_event(load_payload("event_reaction_added"))
     assert isinstance(event, ReactionAdded)
     assert event.at == datetime(2023, 11, 14, 22, 20, 0, 100, tzinfo=UTC)
+
+
+async def test_stewards_edit_and_preview_the_welcome_in_slack(
+    core: Core, api: FakeSlackApi, slack: SlackClientSide
+) -> None:
+    await community(slack)
+    saved = await slack.command(
+        'onboarding edit "Hi &lt;b&gt;! {name} ({domain}): ask {stewards}."'
+    )
+    assert saved.json["response_type"] == "ephemeral"
+    assert ":white_check_mark: Saved the welcome of *DS*." in shown(saved)
+    preview = await slack.command("onboarding preview")
+    assert "Hi &lt;b&gt;! DS (ML): ask <@U0ALICE>." in shown(preview)
+    refused = await slack.command('onboarding edit "Hi {who}"')
+    assert "`{who}` is not a placeholder" in shown(refused)
+    assert "Only stewards can use `/cop onboarding`." in shown(
+        await slack.command("onboarding preview", **BOB)
+    )

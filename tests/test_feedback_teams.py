@@ -187,3 +187,21 @@ def test_a_teams_reaction_carries_when_teams_says_it_happened() -> None:
     [event] = translate.to_events(Activity().deserialize(data))
     assert isinstance(event, ReactionAdded)
     assert event.at == datetime(2024, 3, 5, 9, 30, 5, 321000, tzinfo=UTC)
+
+
+async def test_closing_a_poll_and_the_welcome_text_on_teams(
+    core: Core,
+    teams: TeamsChat,  # noqa: F811
+) -> None:
+    await community(teams)
+    await teams.post(teams.in_channel('poll "Lunch?" "Pizza" "Sushi" hidden=yes', user=BOB))
+    assert "**Pizza**" in await teams.say("vote #1 1", user=BOB)
+    refused = await teams.say("poll close #1", user=CAROL)
+    assert "Only the person who started poll #1, or a steward, can close it." in refused
+    closed = await teams.say("poll close #1")
+    assert "Poll #1 is closed: Lunch?" in closed and "1 person voted." in closed
+
+    saved = await teams.say('onboarding edit "Hi *there*, welcome to {name}."')
+    assert "Saved the welcome of **Data Science**." in saved
+    assert "Hi \\*there\\*, welcome to Data Science." in saved
+    assert "Hi \\*there\\*" in await teams.say("onboarding preview")

@@ -45,7 +45,7 @@ def record_reactions_and_presses(core: Core) -> list[Any]:
         return []
 
     core.handlers.on_reaction(on_reaction)
-    core.handlers.on_action("vote", on_vote)
+    core.handlers.on_action("probe", on_vote)  # polls own "vote"
     return seen
 
 
@@ -89,7 +89,7 @@ async def test_slack_reactions_and_buttons_carry_the_ref_of_their_message(
     await slack.envelope(removed)
     press = load_payload("block_actions")
     press["container"]["message_ts"] = ref.message_id
-    press["actions"][0]["action_id"] = "vote:2"
+    press["actions"][0]["action_id"] = "probe:2"
     press["actions"][0]["value"] = "2"
     await slack.interact(press)
     await api.wait_for("auth.test")  # Bolt has authorised the requests
@@ -146,7 +146,7 @@ async def test_teams_reactions_and_card_buttons_carry_the_ref_of_their_message(
     reaction["channelData"]["channel"] = {"id": CHANNEL}
     await teams.post(reaction)
     press = teams.activity(
-        "action_submit", user=BOB, replyToId=ref.message_id, value={"action": "vote", "value": "2"}
+        "action_submit", user=BOB, replyToId=ref.message_id, value={"action": "probe", "value": "2"}
     )
     press["conversation"] = copy.deepcopy(reaction["conversation"])
     press["channelData"]["channel"] = {"id": CHANNEL}

@@ -20,6 +20,7 @@ from bot.events import ButtonPressed, Event, ReactionAdded, ReactionChanged, Rea
 from bot.replies import MessageRef, Visibility
 from bot.services.anonymity import VoterKeys
 from bot.settings import Settings
+from copbot.app import running
 from messages.rendering import Renderer
 from storage.database import Database
 from storage.models import Activity, InstallationSecret, PollVote
@@ -403,3 +404,24 @@ async def test_voter_keys_are_made_once_or_come_from_the_settings(database: Data
     assert await VoterKeys(database).voter(2, "bob") != made[0]  # another poll, another key
     configured = VoterKeys(database, "from-the-environment")
     assert await configured.voter(1, "bob") not in made
+
+
+async def test_the_composition_root_runs_live_counts_and_closing_on_the_scheduler(
+    settings: Settings, database: Database, clock: FixedClock
+) -> None:
+    async with running(settings, database=database, clock=clock) as copbot:
+        assert {"upkeep", "poll live counts", "polls closing"} <= set(copbot.scheduler.jobs)
+
+
+async def test_a_poll_closed_by_another_process_takes_no_more_reactions(
+    core: Core, bot: ConsoleBot, settings: Settings, database: Database, clock: FixedClock
+) -> None:
+    await community(bot)
+    await bot.say('poll "Lunch?" "Pizza" "Sushi"', as_="bob")
+    ref = await poll_ref(core)
+    await core.router.handle(reaction("bob", ref, "one", when=at(1)))  # this process knows it
+    other = build_core(settings, database=database, clock=clock)
+    assert await other.feedback.polls.close(await latest_poll(other))
+    await core.router.handle(reaction("carol", ref, "two", when=at(2)))
+    await core.router.handle(reaction("bob", ref, "one", added=False, when=at(3)))
+    assert await counts(core) == ((1, 0), 1)

@@ -31,6 +31,10 @@ COMMAND = "/cop"
 # for the whole round trip, and the answer still has to travel back.
 ACK_DEADLINE_SECONDS = 2.0
 WORKING_ON_IT = "Working on it…"
+# Events are acked at once and handled after; at most this many at a time, the rest wait
+# their turn here. Unbounded, a burst (votes on a poll) waited for database connections
+# instead, whose wait times out (30 s), and those events were lost after their ack.
+EVENT_WORKERS = 4
 
 Work = asyncio.Task[list[Reply]]
 
@@ -60,6 +64,7 @@ class SlackListeners:
         self._delivery = delivery
         self._ack_deadline = ack_deadline
         self._follow_ups: set[asyncio.Task[None]] = set()
+        self._event_turns = asyncio.Semaphore(EVENT_WORKERS)
 
     def register(self, app: AsyncApp) -> None:
         app.command(COMMAND)(self.on_command)
@@ -125,7 +130,9 @@ class SlackListeners:
             and event.origin.user == context.bot_user_id
         ):
             return  # copbot itself was added to a channel, or reacted to its own post
-        for reply in await self._router.handle(event):
+        async with self._event_turns:
+            replies = await self._router.handle(event)
+        for reply in replies:
             await self._delivery.answer(reply, Conversation(origin=event.origin, client=client))
 
     async def on_home_opened(self, body: dict[str, Any], client: AsyncWebClient) -> None:

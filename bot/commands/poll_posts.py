@@ -10,7 +10,7 @@ from typing import Any
 from bot.clock import Clock
 from bot.outbox import Outbox
 from bot.replies import Button, Destination, Reply, Visibility
-from bot.services.polls import OPTION_REACTIONS, PollService, PollView, Tally
+from bot.services.polls import OPTION_REACTIONS, PollFacts, PollService, PollView, Tally
 from storage.models import Poll
 
 log = logging.getLogger(__name__)
@@ -99,7 +99,7 @@ class LiveCounts:
         self._changed: set[int] = set()
         self._edited: dict[int, datetime] = {}
 
-    def changed(self, poll: Poll) -> None:
+    def changed(self, poll: Poll | PollFacts) -> None:
         """A vote changed `poll`'s tally (a poll hiding its results waits for its close)."""
         if poll.id is not None and not poll.hidden:
             self._changed.add(poll.id)

@@ -10,11 +10,25 @@ returns the vote to the reaction still there."""
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Update, false, func, true, update
+from sqlalchemy import (
+    Boolean,
+    Integer,
+    String,
+    Update,
+    distinct,
+    exists,
+    false,
+    func,
+    literal,
+    true,
+    update,
+)
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -26,7 +40,7 @@ from bot.events import MessageRef, Origin, ReactionChanged
 from bot.services.activity import record
 from bot.services.anonymity import VoterKeys
 from storage.database import Database
-from storage.models import Community, Poll, PollVote, Workspace
+from storage.models import Activity, Community, Poll, PollVote, UTCDateTime, Workspace
 
 # Slack's emoji for the options, in order; a reaction with one of these names is a vote.
 OPTION_REACTIONS = (
@@ -46,6 +60,7 @@ QUESTION_MAX = 300
 OPTION_MAX = 100
 SHORTEST_OPEN = timedelta(minutes=1)
 LONGEST_OPEN = timedelta(days=90)
+FACTS_KEPT = 1000  # posted polls whose facts a process remembers
 NUMBER_ATTEMPTS = 5  # tries to take the next #number when others take it at the same time
 _STEP = timedelta(microseconds=1)
 _CLOSES = re.compile(
@@ -138,6 +153,19 @@ class PollView:
 
 
 @dataclass(frozen=True, kw_only=True)
+class PollFacts:
+    """What never changes about a posted poll (whether it is open does)."""
+
+    id: int
+    number: int
+    options: int
+    anonymous: bool
+    hidden: bool
+    community_id: int
+    workspace_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class Choice:
     """What a person has chosen in a poll after pressing or typing a vote."""
 
@@ -184,6 +212,7 @@ class PollService:
         self._database = database
         self._clock = clock
         self._keys = keys
+        self._facts: OrderedDict[tuple[str, str, str, str], PollFacts] = OrderedDict()
 
     # Creating and finding ----------------------------------------------------------------
 
@@ -275,45 +304,80 @@ class PollService:
 
     # Voting ------------------------------------------------------------------------------
 
-    async def react(self, event: ReactionChanged, *, added: bool) -> Poll | None:
+    async def react(self, event: ReactionChanged, *, added: bool) -> PollFacts | None:
         """A reaction on a posted poll as a vote; None when it is not one (not a poll, not
         an option's emoji, an anonymous or closed poll)."""
         option = option_of_reaction(event.reaction)
         if option is None:
             return None
-        ref = event.message
-        query = (
-            select(Poll, Community)
-            .join(Community, col(Community.id) == Poll.community_id)
-            .where(
-                Poll.message_channel == ref.channel,
-                Poll.message_id == ref.message_id,
-                Poll.message_platform == ref.platform,
-                Poll.message_workspace == ref.workspace,
-            )
-        )
+        facts = await self._facts_of(event.message)
+        if facts is None or facts.anonymous or option > facts.options:
+            return None
         at = event.at or self._clock.now()
         async with self._database.session() as session:
-            found = (await session.exec(query)).first()
-            if found is None:
-                return None
-            poll, community = found
-            if poll.anonymous or poll.closed_at is not None or option > len(poll.options):
-                return None
-            assert poll.id is not None
-            changed = await self._set(session, poll.id, event.origin.user, option, added, at)
-            if changed:
-                record(
-                    session,
-                    community,
-                    event.origin.user,
-                    "poll.voted",
-                    self._clock.now(),
-                    poll=poll.number,
-                    option=option,
-                    chosen=added,
+            if not await self._set(
+                session, facts.id, event.origin.user, option, added, at, only_open=True
+            ):
+                return None  # nothing new (a copy, an older event) or the poll is closed
+            # The activity log's row, as record() writes it, from what is known already.
+            session.add(
+                Activity(
+                    workspace_id=facts.workspace_id,
+                    community_id=facts.community_id,
+                    user_id=event.origin.user,
+                    action="poll.voted",
+                    detail={"poll": facts.number, "option": option, "chosen": added},
+                    at=self._clock.now(),
                 )
-        return poll
+            )
+        return facts
+
+    async def _facts_of(self, ref: MessageRef) -> PollFacts | None:
+        """What never changes about the poll posted as `ref` (None: not a poll), remembered
+        per process so that a burst of reactions costs no lookup each."""
+        key = (ref.platform, ref.workspace, ref.channel, ref.message_id)
+        facts = self._facts.get(key)
+        if facts is not None:
+            self._facts.move_to_end(key)
+            return facts
+        query = (
+            sa_select(
+                col(Poll.id),
+                col(Poll.number),
+                col(Poll.options),
+                col(Poll.anonymous),
+                col(Poll.hidden),
+                col(Poll.community_id),
+                col(Community.workspace_id),
+            )
+            .join(Community, col(Community.id) == Poll.community_id)
+            .where(
+                col(Poll.message_channel) == ref.channel,
+                col(Poll.message_id) == ref.message_id,
+                col(Poll.message_platform) == ref.platform,
+                col(Poll.message_workspace) == ref.workspace,
+            )
+        )
+        async with self._database.session() as session:
+            # sqlmodel's exec() is typed for up to four columns; it runs any select.
+            found = (await session.exec(query)).first()  # type: ignore[call-overload]
+        if found is None:
+            return None  # not remembered: the poll's ref may be about to be stored
+        poll_id, number, options, anonymous, hidden, community_id, workspace_id = found
+        assert poll_id is not None
+        facts = PollFacts(
+            id=poll_id,
+            number=number,
+            options=len(options),
+            anonymous=anonymous,
+            hidden=hidden,
+            community_id=community_id,
+            workspace_id=workspace_id,
+        )
+        self._facts[key] = facts
+        if len(self._facts) > FACTS_KEPT:
+            self._facts.popitem(last=False)
+        return facts
 
     async def choose(self, poll: Poll, origin: Origin, option: int) -> Choice:
         """A pressed or typed vote for `option`: chosen, or taken back when it was already
@@ -376,12 +440,25 @@ class PollService:
         option: int,
         chosen: bool,
         at: datetime,
+        *,
+        only_open: bool = False,
     ) -> bool:
         """Record (voter, option) as chosen or not as of `at`, unless a later event is
-        recorded already (at the same instant, taking back wins). True when it changed."""
+        recorded already (at the same instant, taking back wins); with `only_open`, only
+        while the poll is open, checked in the same statement. True when it changed."""
         dialect = postgresql if self._database.backend == "postgresql" else sqlite
-        insert = dialect.insert(PollVote).values(  # type: ignore[attr-defined]
-            poll_id=poll_id, voter=voter, option=option, chosen=chosen, at=at
+        row = sa_select(
+            literal(poll_id, Integer()),
+            literal(voter, String()),
+            literal(option, Integer()),
+            literal(chosen, Boolean()),
+            literal(at, UTCDateTime()),
+        )
+        is_open = exists().where(col(Poll.id) == poll_id, col(Poll.closed_at).is_(None))
+        # SQLite reads `INSERT … SELECT … ON CONFLICT` only with a WHERE in the SELECT.
+        row = row.where(is_open if only_open else true())
+        insert = dialect.insert(PollVote).from_select(  # type: ignore[attr-defined]
+            ["poll_id", "voter", "option", "chosen", "at"], row
         )
         newer = (col(PollVote.at) < insert.excluded.at) | (
             (col(PollVote.at) == insert.excluded.at)
@@ -391,7 +468,7 @@ class PollService:
         statement = insert.on_conflict_do_update(
             index_elements=["poll_id", "voter", "option"],
             set_={"chosen": insert.excluded.chosen, "at": insert.excluded.at},
-            where=newer,
+            where=(newer & is_open) if only_open else newer,
         )
         result = await session.exec(statement)
         return bool(result.rowcount)
@@ -399,18 +476,45 @@ class PollService:
     # Counting and closing ----------------------------------------------------------------
 
     async def tally(self, poll: Poll) -> Tally:
-        query = select(PollVote.voter, PollVote.option, PollVote.at).where(
-            PollVote.poll_id == poll.id, col(PollVote.chosen)
-        )
+        """Votes per option, counted by the database: with one choice each, a person's vote
+        is their chosen option with the latest time (the lower number on a tie), as
+        `current_choices` says."""
+        chosen = (col(PollVote.poll_id) == poll.id) & col(PollVote.chosen)
         async with self._database.session() as session:
-            rows = (await session.exec(query)).all()
+            if poll.multi:
+                per_option = (
+                    select(col(PollVote.option), func.count())
+                    .where(chosen)
+                    .group_by(col(PollVote.option))
+                )
+            else:
+                latest = (
+                    select(
+                        PollVote.option,
+                        func.row_number()
+                        .over(
+                            partition_by=col(PollVote.voter),
+                            order_by=(col(PollVote.at).desc(), col(PollVote.option)),
+                        )
+                        .label("rank"),
+                    )
+                    .where(chosen)
+                    .subquery()
+                )
+                per_option = (
+                    select(latest.c.option, func.count())
+                    .where(latest.c.rank == 1)
+                    .group_by(latest.c.option)
+                )
+            rows = (await session.exec(per_option)).all()
+            voters = (
+                await session.exec(select(func.count(distinct(col(PollVote.voter)))).where(chosen))
+            ).one()
         counts = [0] * len(poll.options)
-        choices = current_choices(rows, poll.multi)
-        for options in choices.values():
-            for option in options:
-                if 1 <= option <= len(counts):
-                    counts[option - 1] += 1
-        return Tally(counts=tuple(counts), voters=len(choices))
+        for option, count in rows:
+            if 1 <= option <= len(counts):
+                counts[option - 1] = int(count)
+        return Tally(counts=tuple(counts), voters=int(voters))
 
     async def view(self, poll: Poll) -> PollView:
         return PollView(poll=poll, tally=await self.tally(poll))
