@@ -91,7 +91,7 @@ def test_the_generator_covers_what_it_should() -> None:
     text = "".join(lines)
     assert "\x00" in text and "\ud800" in text and "@José" in text and "李雷" in text
     assert any(len(line) > 4000 for line in lines) and any("=" in line for line in lines)
-    assert sum(line.startswith("setup") for line in lines) > 30
+    assert sum(line.startswith("setup") for line in lines) >= 10  # among every verb there is
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
