@@ -17,6 +17,10 @@ ROOT = Path(__file__).resolve().parents[1]
 CORE = ("bot", "rituals", "adapters")
 
 
+# Data that sentences read as lists (joined or iterated), not as one string.
+LISTS = ("roles", "kinds", "known", "names", "nearby", "numbers", "suggestions", "examples")
+
+
 def raised_kinds() -> dict[str, set[str]]:
     """Error kinds named in `UserError("kind", ...)` calls, with the keyword data each passes."""
     found: dict[str, set[str]] = {}
@@ -46,9 +50,9 @@ def test_every_raised_kind_has_a_sentence_and_every_sentence_is_raised() -> None
 @pytest.mark.parametrize("kind", sorted(raised_kinds()))
 def test_each_sentence_renders_on_every_surface(kind: str) -> None:
     data = {key: "x_<y>*" for key in raised_kinds()[kind]}
-    for key in ("roles", "kinds"):
+    for key in LISTS:
         if key in data:
-            data[key] = ["a", "b"]  # type: ignore[assignment]
+            data[key] = ["x_<y>*", "b"]  # type: ignore[assignment]
     if "names" in data:
         data["names"] = ["x_<y>*", "b"]  # type: ignore[assignment]
     reply = error_reply(UserError(kind, usage="help", **data))
