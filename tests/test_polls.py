@@ -425,3 +425,16 @@ async def test_a_poll_closed_by_another_process_takes_no_more_reactions(
     await core.router.handle(reaction("carol", ref, "two", when=at(2)))
     await core.router.handle(reaction("bob", ref, "one", added=False, when=at(3)))
     assert await counts(core) == ((1, 0), 1)
+
+
+async def test_results_are_posted_even_when_the_poll_can_no_longer_be_edited(
+    core: Core, bot: ConsoleBot, clock: FixedClock, settings: Settings, database: Database
+) -> None:
+    await community(bot)
+    await bot.say('poll "Lunch?" "Pizza" "Sushi" closes=1h', as_="bob")
+    other_lines: list[str] = []
+    other = build_core(settings, database=database, clock=clock)  # it never posted the poll
+    other.outbox.register(ConsolePlatform(other_lines.append, Renderer("text")))
+    clock.advance(hours=1)
+    assert await other.feedback.closing.sweep() == 1
+    assert [line for line in other_lines if "Poll #1 is closed: Lunch?" in line]

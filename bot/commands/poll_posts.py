@@ -10,7 +10,14 @@ from typing import Any
 from bot.clock import Clock
 from bot.outbox import Outbox
 from bot.replies import Button, Destination, Reply, Visibility
-from bot.services.polls import OPTION_REACTIONS, PollFacts, PollService, PollView, Tally
+from bot.services.polls import (
+    OPTION_REACTIONS,
+    PollFacts,
+    PollService,
+    PollView,
+    Tally,
+    message_ref,
+)
 from storage.models import Poll
 
 log = logging.getLogger(__name__)
@@ -169,12 +176,12 @@ class PollClosing:
         return len(closed)
 
     async def announce(self, poll: Poll) -> None:
+        ref = message_ref(poll)  # before the edit, which forgets it when the message is gone
         await self._live.show_now(poll)
-        view = await self._polls.view(poll)
-        ref = view.ref
         if ref is None:
             log.info("poll %s closed, but where it was posted is unknown", poll.id)
             return
+        view = await self._polls.view(poll)
         where = Destination(
             platform=ref.platform,
             workspace=ref.workspace,

@@ -35,7 +35,7 @@ def parse_welcome(text: str) -> list[Segment]:
     try:
         parts = list(string.Formatter().parse(text))
     except ValueError:
-        raise UserError("onboarding_braces", usage="onboarding", known=list(PLACEHOLDERS)) from None
+        raise UserError("onboarding_braces", usage="onboarding") from None
     segments: list[Segment] = []
     for literal, field, spec, conversion in parts:
         if literal:
