@@ -476,6 +476,10 @@ class Poll(SQLModel, table=True):
     message_channel: str | None = Field(default=None, max_length=200)
     message_id: str | None = Field(default=None, max_length=200)
     message_thread: str | None = Field(default=None, max_length=200)
+    # The meeting this poll is the post-session pulse of (one pulse per meeting).
+    occurrence_id: int | None = Field(
+        default=None, foreign_key="occurrences.id", unique=True, index=True
+    )
 
 
 class PollVote(SQLModel, table=True):
