@@ -80,7 +80,7 @@ def build_core(
     community_commands = CommunityCommands(communities, membership)
     library = LibraryService(database, clock)
     library_commands = LibraryCommands(library, communities, outbox)
-    reminder_commands = ReminderCommands(deliveries, RsvpService(database, clock))
+    reminder_commands = ReminderCommands(deliveries, RsvpService(database, clock), rituals, clock)
     feedback = Feedback(
         settings=settings,
         database=database,
