@@ -89,6 +89,7 @@ def build_core(
         communities=communities,
         membership=membership,
     )
+    deliveries.on_pulse(feedback.pulses)
     for group in (
         HelpCommands(registry),
         community_commands,

@@ -98,3 +98,9 @@ def role_phrase(role: str) -> str:
 # adapters map their own names onto them (Slack `+1` and `thumbsup` are `like`), and any
 # other emoji keeps its own name.
 REACTIONS = ("like", "heart", "laugh", "surprised", "sad", "angry")
+
+# The post-session pulse: its question and its options, best first. Analytics rely on the
+# order: option 1 is the best, and a vote scores `PULSE_SCORE_TOP - option` (4 best .. 1 worst).
+PULSE_QUESTION = "How was {title}?"
+PULSE_OPTIONS = ("great", "useful", "meh", "not useful")
+PULSE_SCORE_TOP = len(PULSE_OPTIONS) + 1
