@@ -21,11 +21,12 @@ from bot.commands.ritual_data import meeting_data
 from bot.commands.spec import CommandSpec, Invocation
 from bot.errors import UserError
 from bot.events import ButtonPressed, Origin
-from bot.handlers import EventHandlers
+from bot.handlers import EventHandlers, FormHandler
 from bot.parsing import ParsedCommand
 from bot.replies import Button, Form, Reply, Visibility
 from bot.services.communities import CommunityService
 from bot.services.menu import CommunityMenu, MenuService
+from bot.services.rituals import Meeting
 from bot.vocabulary import (
     FORM_LABELS,
     MENU_LABEL_IN,
@@ -76,8 +77,8 @@ def field_of(error: UserError) -> str | None:
     return next((f for start, f in FIELD_OF_ERROR if error.kind.startswith(start)), None)
 
 
-def _yes(value: str | None) -> str | None:
-    """A form's checkbox or choice as the typed option takes it."""
+def _given(value: str | None) -> str | None:
+    """A form field as the typed option takes it; None when left empty."""
     if value is None or not value.strip():
         return None
     return value.strip()
@@ -95,7 +96,7 @@ def ritual_command(values: Mapping[str, str]) -> ParsedCommand:
     options = {
         name: value
         for name in ("duration", "remind", "where", "rotate")
-        if (value := _yes(values.get(name))) is not None
+        if (value := _given(values.get(name))) is not None
     }
     return ParsedCommand(verb="ritual", args=tuple(args), options=options, quoted=frozenset(quoted))
 
@@ -107,7 +108,7 @@ def poll_command(values: Mapping[str, str]) -> ParsedCommand:
     flags = {
         name: value
         for name in ("anonymous", "closes")
-        if (value := _yes(values.get(name))) is not None
+        if (value := _given(values.get(name))) is not None
     }
     return ParsedCommand(verb="poll", args=args, options=flags, quoted=frozenset(range(len(args))))
 
@@ -231,7 +232,10 @@ class MenuCommands:
         if caller is None:
             raise UserError("members_only", usage="join", community=community.name, command=command)
 
-    def _submit(self, form: str) -> Any:
+    def _submit(self, form: str) -> FormHandler:
+        """The handler of `form`: the command it stands for, run as typed, each error shown
+        on the field it is about."""
+
         async def submitted(origin: Origin, values: Mapping[str, str]) -> list[Reply]:
             await self._check(origin, FORM_COMMANDS[form])
             try:
@@ -256,14 +260,15 @@ def _community(entry: CommunityMenu) -> dict[str, Any]:
     """One community's part of the menu, for the templates."""
     names = entry.names
 
-    def meeting(m: Any) -> dict[str, Any]:
+    def meeting(m: Meeting) -> dict[str, Any]:
         row = m.occurrence
+        key = row.id or 0
         return meeting_data(
             row,
             m.ritual,
             names,
-            counts=entry.counts.get(row.id) if entry.stewarded else None,
-            mine=entry.mine.get(row.id),
+            counts=entry.counts.get(key) if entry.stewarded else None,
+            mine=entry.mine.get(key),
         )
 
     return {
