@@ -2,21 +2,26 @@
 
 Its rituals get a past too: the same commands run through a second core whose clock starts
 some months back and walks forward meeting by meeting (facilitators confirm, a steward
-records who came), so the history is what copbot itself would have written."""
+records who came, the latest meetings' pulses are answered), so the history is what copbot
+itself would have written. Then polls of the present: one closed, two open."""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlmodel import col, select
+
 from bot.app import Core, build_core
 from bot.clock import FixedClock
+from bot.commands.pulses import PULSE_OPEN, pulse_draft
 from bot.events import CommandInvoked, Origin
 from bot.replies import Reply
 from bot.router import Router
+from storage.models import Poll
 
 DEMO_CHANNEL = "data-science"
 DEMO_PEOPLE: tuple[tuple[str, str, str], ...] = (
@@ -43,6 +48,32 @@ DEMO_RITUALS: tuple[tuple[str, str], ...] = (
     ("chen", 'ritual add office-hours where="https://meet.example.com/ds-office-hours"'),
 )
 HISTORY = timedelta(weeks=18)  # how far back the rituals' history begins
+PULSES = 6  # the latest meetings get a pulse with answers (the newest one still open)
+# How people answer a pulse (great, useful, meh, not useful): mostly well.
+PULSE_WEIGHTS = (5, 4, 2, 1)
+# Polls of the present: (author, poll command, votes as (voter, option)), closed at the end
+# when `close` says so.
+DEMO_POLLS: tuple[tuple[str, str, tuple[tuple[str, int], ...], bool], ...] = (
+    (
+        "alice",
+        'poll "Which day suits the deep dive best?" "Tuesday" "Wednesday" "Thursday"',
+        (("bob", 1), ("chen", 3), ("dana", 1), ("emeka", 2), ("gus", 1), ("lena", 3)),
+        True,
+    ),
+    (
+        "chen",
+        'poll "Next deep-dive topic?" "Causal inference" "LLM evaluation" "Feature stores" '
+        "closes=7d",
+        (("alice", 2), ("dana", 2), ("fatima", 3), ("ivan", 2), ("jo", 1)),
+        False,
+    ),
+    (
+        "bob",
+        'poll "Is the show and tell too long?" "Yes" "No" "About right" anonymous=yes closes=3d',
+        (("dana", 3), ("hana", 3), ("gus", 1)),
+        False,
+    ),
+)
 SEED = 20261128
 
 # What a second run of the demo meets, and may pass over.
@@ -94,6 +125,7 @@ async def seed_demo(
     [listing] = await run("alice", "ritual list")
     if not listing.data.get("rituals"):
         await _ritual_history(core, run, since=core.clock.now() - HISTORY)
+        await _polls(core, run)
     return DemoResult(channel=channel, people=len(DEMO_PEOPLE), problems=tuple(problems))
 
 
@@ -119,6 +151,8 @@ async def _ritual_history(core: Core, run: Run, *, since: datetime) -> None:
     people = [name for name, role, _ in DEMO_PEOPLE if role != "sponsor"]
     [agenda] = await then("alice", "ritual next 50")
     meetings = [m for m in agenda.data["meetings"] if _at(m["start"]) < core.clock.now()]
+    ended = [i for i, m in enumerate(meetings) if _at(m["end"]) < core.clock.now()]
+    pulsed = ended[-PULSES:]
     for index, meeting in enumerate(meetings):
         number, day = meeting["ritual"]["number"], meeting["day"]
         clock.when = _at(meeting["start"]) - timedelta(days=1)
@@ -132,6 +166,48 @@ async def _ritual_history(core: Core, run: Run, *, since: datetime) -> None:
         came = rng.sample(people, k=rng.randint(3, 7))
         mentions = " ".join(f"<@{name}|{name.capitalize()}>" for name in came)
         await then("alice", f"ritual attended #{number} {day} {mentions}")
+        if index in pulsed:
+            latest = index == pulsed[-1]
+            await _pulse(past, meeting, came, rng, now=core.clock.now(), latest=latest)
+    await core.feedback.polls.close_due()  # the older pulses have closed by now
+
+
+async def _pulse(
+    past: Core,
+    meeting: dict[str, Any],
+    came: list[str],
+    rng: random.Random,
+    *,
+    now: datetime,
+    latest: bool,
+) -> None:
+    """The meeting's pulse, as the delivery runner makes it, answered by those who came;
+    the latest meeting's stays open for a while yet."""
+    origin = Origin(platform="console", workspace="local", channel=DEMO_CHANNEL, user="alice")
+    community, _ = await past.communities.where_and_who(origin)
+    assert community is not None
+    open_for = now + PULSE_OPEN - past.clock.now() if latest else PULSE_OPEN
+    polls = past.feedback.polls
+    poll = await polls.pulse(
+        community, int(meeting["id"]), pulse_draft(meeting["ritual"]["title"], open_for=open_for)
+    )
+    for name in came:
+        option = rng.choices(range(1, 5), weights=PULSE_WEIGHTS)[0]
+        await polls.choose(poll, replace(origin, user=name), option)
+
+
+async def _polls(core: Core, run: Run) -> None:
+    """Polls of the present: one closed with its results, two open (one anonymous)."""
+    for author, text, votes, close in DEMO_POLLS:
+        await run(author, text)
+        async with core.database.session() as session:
+            number = (
+                await session.exec(select(Poll.number).order_by(col(Poll.number).desc()))
+            ).first()
+        for voter, option in votes:
+            await run(voter, f"vote #{number} {option}")
+        if close:
+            await run(author, f"poll close #{number}")
 
 
 def _at(text: str) -> datetime:

@@ -10,7 +10,7 @@ from sqlmodel import col, select
 
 from bot.app import Core
 from copbot.demo import seed_demo
-from storage.models import Attendance, Occurrence, Ritual
+from storage.models import Attendance, Occurrence, Poll, PollVote, Ritual
 from tests.console_bot import ConsoleBot
 
 
@@ -47,3 +47,31 @@ async def test_the_demo_has_rituals_with_history(core: Core, bot: ConsoleBot) ->
     assert again.problems == ()
     async with core.database.session() as session:
         assert len((await session.exec(select(Ritual))).all()) == 3
+
+
+async def test_the_demo_has_open_and_closed_polls_and_pulses_with_results(
+    core: Core, bot: ConsoleBot
+) -> None:
+    assert (await seed_demo(core)).problems == ()
+    async with core.database.session() as session:
+        polls = (await session.exec(select(Poll).order_by(col(Poll.number)))).all()
+        votes = (await session.exec(select(PollVote))).all()
+    pulses = [p for p in polls if p.occurrence_id is not None]
+    others = [p for p in polls if p.occurrence_id is None]
+    assert len(pulses) == 6 and all(p.anonymous for p in pulses)
+    assert [p.closed_at is None for p in pulses] == [False] * 5 + [True]
+    assert all(tuple(p.options) == ("great", "useful", "meh", "not useful") for p in pulses)
+    assert [p.closed_at is None for p in others] == [False, True, True]
+    for poll in polls:
+        assert any(v.poll_id == poll.id and v.chosen for v in votes), poll.question
+    # Pulse voters are keyed hashes, never people's names.
+    names = {"alice", "bob", "chen", "dana", "emeka", "gus", "lena", "jo", "fatima", "ivan"}
+    assert not {v.voter for v in votes if v.poll_id in {p.id for p in pulses}} & names
+    closed = others[0]
+    results = await bot.say(f"poll results #{closed.number}", channel="data-science")
+    assert "Tuesday" in results and "3 (50%)" in results
+    pulse_results = await bot.say(f"poll results #{pulses[0].number}", channel="data-science")
+    assert "How was" in pulse_results and "great" in pulse_results
+    await seed_demo(core)  # a second run adds no polls
+    async with core.database.session() as session:
+        assert len((await session.exec(select(Poll))).all()) == len(polls)
