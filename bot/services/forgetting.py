@@ -166,14 +166,17 @@ class _Forgetting:
             update(model).where(scope, column == self.user).values({column.key: self.marker})
         )
 
-    async def _replace_text(self, model: Any, columns: list[Any], scope: Any) -> None:
-        """Mentions of the person's id inside free text become the marker."""
+    async def _replace_text(self, model: Any, columns: list[Any], scope: Any) -> int:
+        """Mentions of the person's id inside free text become the marker; how many values
+        changed."""
+        changed = 0
         for column in columns:
-            await self._run(
+            changed += await self._run(
                 update(model)
                 .where(scope, _mentions(column, self.user))
                 .values({column.key: func.replace(column, self.user, self.marker)})
             )
+        return changed
 
     async def communities(self, voter_keys: VoterKeys) -> None:
         await self._membership()
@@ -343,7 +346,7 @@ class _Forgetting:
         self.counts["resources"] += await self._replace(
             Resource, col(Resource.shared_by), resources
         )
-        await self._replace_text(
+        changed = await self._replace_text(
             Resource,
             [
                 col(Resource.title),
@@ -356,14 +359,15 @@ class _Forgetting:
         )
         # The search text is casefolded: the id may be in it that way too.
         folded = self.user.casefold()
-        changed = await self._run(
+        changed += await self._run(
             update(Resource)
             .where(resources, _mentions(Resource.search_text, folded))
             .values(search_text=func.replace(Resource.search_text, folded, self.marker))
         )
         if changed and self.session.bind is not None and self.session.bind.dialect.name == "sqlite":
             # FTS5 keeps deleted terms in old segments until they are merged.
-            await self.session.execute(
+            connection = await self.session.connection()
+            await connection.execute(
                 text("INSERT INTO library_search(library_search) VALUES ('optimize')")
             )
         sources = (
