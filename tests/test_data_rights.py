@@ -348,6 +348,9 @@ async def test_forget_me_leaves_no_value_naming_the_person(
             await session.exec(select(Occurrence).where(col(Occurrence.starts_at) > clock.now()))
         ).all()
         assert all(o.facilitator_id != PERSON for o in future)
+        # The meeting they were assigned to is planned again, with someone else.
+        [assigned] = [o for o in future if o.starts_at.date().isoformat() == "2026-03-10"]
+        assert assigned.facilitator_id in ("ann", "ben") and not assigned.facilitator_assigned
         references = (await session.exec(select(ConversationReference))).all()
         kept = {(r.workspace, r.key): r.reference for r in references}
         assert set(kept) == {("local", "conversation:ds"), (ELSEWHERE, f"user:{PERSON}")}

@@ -20,6 +20,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
 from bot.services.anonymity import VoterKeys
+from bot.services.rotation import plan_facilitators
+from bot.services.upcoming import local_day
 from storage.database import Database
 from storage.models import (
     Absence,
@@ -242,8 +244,15 @@ class _Forgetting:
         )
         ours = col(Occurrence.ritual_id).in_(self.rituals)
         upcoming = ours & (col(Occurrence.starts_at) > self.now)
-        # Meetings to come lose them as facilitator (rotation plans them again); past ones
-        # keep a pseudonym, so "how many different people facilitated" stays true.
+        theirs = (col(Occurrence.facilitator_id) == self.user) | (
+            col(Occurrence.co_facilitator_id) == self.user
+        )
+        replan = set(
+            (await self.session.exec(select(Occurrence.ritual_id).where(upcoming, theirs))).all()
+        )
+        # Meetings to come lose them as facilitator and the rotation plans them again
+        # (they left its pool above); past ones keep a pseudonym, so "how many different
+        # people facilitated" stays true.
         self.counts["facilitation"] += await self._run(
             update(Occurrence)
             .where(upcoming, col(Occurrence.facilitator_id) == self.user)
@@ -254,6 +263,18 @@ class _Forgetting:
             .where(upcoming, col(Occurrence.co_facilitator_id) == self.user)
             .values(co_facilitator_id=None)
         )
+        for ritual_id in sorted(replan):
+            ritual = await self.session.get(Ritual, ritual_id)
+            assert ritual is not None
+            coming = (
+                await self.session.exec(
+                    select(Occurrence).where(
+                        col(Occurrence.ritual_id) == ritual_id, col(Occurrence.starts_at) > self.now
+                    )
+                )
+            ).all()
+            today = local_day(ritual, self.now)
+            await plan_facilitators(self.session, ritual, list(coming), today=today)
         past = ours & (col(Occurrence.starts_at) <= self.now)
         self.counts["facilitation"] += await self._replace(
             Occurrence, col(Occurrence.facilitator_id), past
