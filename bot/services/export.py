@@ -52,13 +52,11 @@ class ExportFile:
 
 @dataclass(frozen=True, kw_only=True)
 class _Table:
-    """One CSV file: its header, the query (selecting the id to page by first) and how a row
-    becomes cells."""
+    """One CSV file: its header and its query, which selects the id to page by first."""
 
     name: str
     header: tuple[str, ...]
     query: Callable[[int], Select[*tuple[Any, ...]]]
-    cells: Callable[[Sequence[Any]], Sequence[Any]] = lambda row: row[1:]
 
 
 def _cell(value: Any) -> Any:
@@ -313,7 +311,7 @@ class ExportService:
                 writer.writerow(table.header)
                 count = 0
                 async for row in _pages(session, table):
-                    writer.writerow([_cell(value) for value in table.cells(row)])
+                    writer.writerow([_cell(value) for value in row[1:]])
                     count += 1
                 files[f"{table.name}.csv"] = buffer.getvalue()
                 rows[table.name] = count

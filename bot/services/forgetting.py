@@ -127,7 +127,7 @@ class ForgetService:
             ).first()
             if found is not None:
                 forgetting = _Forgetting(session, found, user_id, marker, counts, self._clock)
-                await forgetting.communities(self._voter_keys)
+                await forgetting.run(self._voter_keys)
             await _platform_records(session, platform, workspace, user_id, marker, counts)
         return {kind: counts[kind] for kind in KINDS if counts[kind]}
 
@@ -149,12 +149,11 @@ class _Forgetting:
         self.marker = marker
         self.counts = counts
         self.now = clock.now()
-        self.communities_ = select(Community.id).where(Community.workspace_id == workspace_id)
-        self.rituals = select(Ritual.id).where(col(Ritual.community_id).in_(self.communities_))
+        self.community_ids = select(Community.id).where(Community.workspace_id == workspace_id)
+        self.rituals = select(Ritual.id).where(col(Ritual.community_id).in_(self.community_ids))
         self.occurrences = select(Occurrence.id).where(col(Occurrence.ritual_id).in_(self.rituals))
-        self.polls = select(Poll.id).where(col(Poll.community_id).in_(self.communities_))
         self.resources = select(Resource.id).where(
-            col(Resource.community_id).in_(self.communities_)
+            col(Resource.community_id).in_(self.community_ids)
         )
         self.workspace_id = workspace_id
 
@@ -180,7 +179,7 @@ class _Forgetting:
             )
         return changed
 
-    async def communities(self, voter_keys: VoterKeys) -> None:
+    async def run(self, voter_keys: VoterKeys) -> None:
         await self._membership()
         await self._rituals()
         await self._feedback(voter_keys)
@@ -188,7 +187,7 @@ class _Forgetting:
         await self._activity()
 
     async def _membership(self) -> None:
-        in_workspace = col(Member.community_id).in_(self.communities_)
+        in_workspace = col(Member.community_id).in_(self.community_ids)
         members = select(Member.id).where(in_workspace, col(Member.user_id) == self.user)
         self.counts["skills"] += await self._run(
             delete(Expertise).where(col(Expertise.member_id).in_(members))
@@ -196,26 +195,26 @@ class _Forgetting:
         self.counts["memberships"] += await self._run(
             delete(Member).where(in_workspace, col(Member.user_id) == self.user)
         )
-        absences = col(Absence.community_id).in_(self.communities_)
+        absences = col(Absence.community_id).in_(self.community_ids)
         self.counts["absences"] += await self._run(
             delete(Absence).where(absences, col(Absence.user_id) == self.user)
         )
         await self._replace(Absence, col(Absence.set_by), absences)
         self.counts["onboarding"] += await self._run(
             delete(Welcome).where(
-                col(Welcome.community_id).in_(self.communities_), col(Welcome.user_id) == self.user
+                col(Welcome.community_id).in_(self.community_ids), col(Welcome.user_id) == self.user
             )
         )
         self.counts["onboarding"] += await self._run(
             delete(MentorRequest).where(
-                col(MentorRequest.community_id).in_(self.communities_),
+                col(MentorRequest.community_id).in_(self.community_ids),
                 col(MentorRequest.user_id) == self.user,
             )
         )
         await self._replace(
             OnboardingText,
             col(OnboardingText.updated_by),
-            col(OnboardingText.community_id).in_(self.communities_),
+            col(OnboardingText.community_id).in_(self.community_ids),
         )
 
     async def _rituals(self) -> None:
@@ -283,12 +282,12 @@ class _Forgetting:
             Occurrence, col(Occurrence.co_facilitator_id), past
         )
         await self._replace(
-            Ritual, col(Ritual.created_by), col(Ritual.community_id).in_(self.communities_)
+            Ritual, col(Ritual.created_by), col(Ritual.community_id).in_(self.community_ids)
         )
         await self._replace_text(
             Ritual,
             [col(Ritual.title), col(Ritual.agenda), col(Ritual.location)],
-            col(Ritual.community_id).in_(self.communities_),
+            col(Ritual.community_id).in_(self.community_ids),
         )
         pairs = (
             await self.session.exec(
@@ -320,7 +319,7 @@ class _Forgetting:
             self.session.add(delivery)
 
     async def _feedback(self, voter_keys: VoterKeys) -> None:
-        polls = col(Poll.community_id).in_(self.communities_)
+        polls = col(Poll.community_id).in_(self.community_ids)
         self.counts["polls"] += await self._replace(Poll, col(Poll.created_by), polls)
         mentioned = (
             await self.session.exec(
@@ -348,10 +347,10 @@ class _Forgetting:
                 .where(col(PollVote.poll_id) == poll_id, col(PollVote.voter) == self.user)
                 .values(voter=voter)
             )
-        wins = col(Win.community_id).in_(self.communities_)
+        wins = col(Win.community_id).in_(self.community_ids)
         self.counts["wins"] += await self._replace(Win, col(Win.user_id), wins)
         await self._replace_text(Win, [col(Win.text)], wins)
-        kudos = col(Kudos.community_id).in_(self.communities_)
+        kudos = col(Kudos.community_id).in_(self.community_ids)
         self.counts["kudos"] += await self._replace(Kudos, col(Kudos.from_user), kudos)
         self.counts["kudos"] += await self._replace(Kudos, col(Kudos.to_user), kudos)
         await self._replace_text(Kudos, [col(Kudos.text)], kudos)
@@ -363,7 +362,7 @@ class _Forgetting:
                 col(HelpfulMark.user_id) == self.user,
             )
         )
-        resources = col(Resource.community_id).in_(self.communities_)
+        resources = col(Resource.community_id).in_(self.community_ids)
         self.counts["resources"] += await self._replace(
             Resource, col(Resource.shared_by), resources
         )
