@@ -443,8 +443,9 @@ class HelpfulMark(SQLModel, table=True):
 
 
 # Kept by migrations only (full-text search differs per database), so autogenerate leaves
-# them alone: SQLite's FTS5 table (and its shadow tables), PostgreSQL's GIN index.
-SEARCH_OBJECTS = ("library_search", "ix_resources_search")
+# them alone: SQLite's FTS5 table (and its shadow tables), PostgreSQL's GIN index and the
+# stored tsvector column it indexes.
+SEARCH_OBJECTS = ("library_search", "ix_resources_search", "search_vector")
 
 
 def in_models(name: str | None, type_: str, parent_names: Any) -> bool:

@@ -1,4 +1,5 @@
-"""downloads: files served once under an unguessable link for an hour (Teams exports)
+"""downloads: files served under an unguessable link for an hour (Teams exports); on
+PostgreSQL, the library's tsvector stored in a generated column (GIN-indexed)
 
 Revision ID: 0006d
 Revises: 0005p
@@ -31,8 +32,23 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("token"),
     )
     op.create_index("ix_downloads_expires_at", "downloads", ["expires_at"])
+    if op.get_bind().dialect.name == "postgresql":
+        # Ranking read the tsvector back by parsing search_text again for every match.
+        op.execute("DROP INDEX IF EXISTS ix_resources_search")
+        op.execute(
+            "ALTER TABLE resources ADD COLUMN search_vector tsvector GENERATED ALWAYS AS "
+            "(to_tsvector('simple'::regconfig, search_text)) STORED"
+        )
+        op.execute("CREATE INDEX ix_resources_search ON resources USING gin (search_vector)")
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP INDEX IF EXISTS ix_resources_search")
+        op.execute("ALTER TABLE resources DROP COLUMN search_vector")
+        op.execute(
+            "CREATE INDEX ix_resources_search ON resources "
+            "USING gin (to_tsvector('simple'::regconfig, search_text))"
+        )
     op.drop_index("ix_downloads_expires_at", table_name="downloads")
     op.drop_table("downloads")
