@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from bot.clock import Clock, SystemClock
 from bot.commands.absences import AbsenceCommands
 from bot.commands.community import CommunityCommands
+from bot.commands.data_rights import DataRightsCommands
 from bot.commands.feedback import Feedback
 from bot.commands.help import HelpCommands
 from bot.commands.home import HomeView
@@ -27,7 +28,11 @@ from bot.handlers import EventHandlers
 from bot.outbox import Outbox
 from bot.router import Router
 from bot.services.absences import AbsenceService
+from bot.services.anonymity import VoterKeys
 from bot.services.communities import CommunityService
+from bot.services.downloads import DownloadService
+from bot.services.export import ExportService
+from bot.services.forgetting import ForgetService
 from bot.services.ledger import EventLedger
 from bot.services.library import LibraryService
 from bot.services.membership import MembershipService
@@ -58,6 +63,7 @@ class Core:
     rotation: RotationService
     absences: AbsenceService
     feedback: Feedback
+    downloads: DownloadService
 
 
 def build_core(
@@ -92,6 +98,11 @@ def build_core(
         membership=membership,
     )
     deliveries.on_pulse(feedback.pulses)
+    secret = settings.secret_key.get_secret_value() if settings.secret_key else None
+    data_rights = DataRightsCommands(
+        ExportService(database, clock),
+        ForgetService(database, clock, VoterKeys(database, secret)),
+    )
     for group in (
         HelpCommands(registry),
         community_commands,
@@ -102,6 +113,7 @@ def build_core(
         RotationCommands(rotation, clock),
         AbsenceCommands(absences),
         feedback,
+        data_rights,
     ):
         for spec in group.specs():
             registry.add(spec)
@@ -140,6 +152,7 @@ def build_core(
         rotation=rotation,
         absences=absences,
         feedback=feedback,
+        downloads=DownloadService(database, clock),
     )
 
 

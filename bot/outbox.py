@@ -261,6 +261,11 @@ class Outbox:
         ref: MessageRef | None,
         error: str,
     ) -> None:
+        if reply is not None and reply.attachment is not None:
+            # A file (a person's export) is not copied into the database to be retried: it
+            # would outlive its purpose there. Asking again makes a fresh one.
+            log.warning("%s with a file to %s not kept for retry", reply.kind, workspace)
+            return
         now = self._clock.now()
         async with self._database.session() as session:
             session.add(

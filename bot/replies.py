@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.events import MessageRef, Origin
 
-__all__ = ["Button", "Destination", "Form", "MessageRef", "Reply", "Visibility"]
+__all__ = ["Attachment", "Button", "Destination", "Form", "MessageRef", "Reply", "Visibility"]
 
 
 class Visibility(StrEnum):
@@ -71,6 +71,16 @@ class Destination:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Attachment:
+    """A file that goes with a reply (an export): adapters upload it, serve it under a link
+    or write it to disk, as their platform allows."""
+
+    filename: str
+    media_type: str
+    content: bytes = field(repr=False)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Form:
     """A form to open (a Slack modal): its name and the fields' current values."""
 
@@ -92,6 +102,7 @@ class Reply:
     # An idempotency key the platform can find the post by (a delivery's id), where it can.
     key: str | None = None
     reactions: tuple[str, ...] = ()  # reactions the bot adds to its own post, by name
+    attachment: Attachment | None = None  # a file to hand over with the message
 
     def addressed(self, to: Destination) -> Reply:
         return replace(self, to=to)

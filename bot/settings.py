@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     # HTTP server's own address, which only works on this machine.
     public_url: str | None = Field(None, validation_alias=_env("COPBOT_PUBLIC_URL"))
     access_log: bool = Field(False, validation_alias=_env("COPBOT_ACCESS_LOG"))
+    # Where the console writes files it is handed (a steward's `export`).
+    export_dir: str = Field(".", validation_alias=_env("COPBOT_EXPORT_DIR"))
     # The key of anonymous voters' hashes; without it copbot makes one and keeps it in the
     # database (kept elsewhere, a copy of the database alone cannot tell who voted what).
     secret_key: SecretStr | None = Field(None, validation_alias=_env("COPBOT_SECRET_KEY"))

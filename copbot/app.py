@@ -16,6 +16,7 @@ from aiohttp import web
 
 from adapters.calendar import mount_calendar
 from adapters.console.adapter import ConsolePlatform
+from adapters.downloads import mount_downloads
 from adapters.server import listening, server_app
 from adapters.teams.access import teams_wanted
 from bot.app import Core, build_core
@@ -36,6 +37,7 @@ async def upkeep(core: Core) -> None:
         ("retrying kept posts", core.outbox.retry_pending),
         ("forgetting old event ids", core.ledger.forget_old),
         ("forgetting finished posts", core.outbox.forget_finished),
+        ("forgetting expired downloads", core.downloads.forget_expired),
     ):
         try:
             await step()
@@ -48,6 +50,7 @@ def web_app(core: Core) -> web.Application:
     registered on the outbox."""
     app = server_app(core)
     mount_calendar(app, core)
+    mount_downloads(app, core)
     settings = core.settings
     if settings.slack_configured:
         from adapters.slack.app import SlackAdapter  # only a Slack deployment loads Bolt

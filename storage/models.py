@@ -6,7 +6,16 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Index,
+    LargeBinary,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
@@ -434,8 +443,9 @@ class HelpfulMark(SQLModel, table=True):
 
 
 # Kept by migrations only (full-text search differs per database), so autogenerate leaves
-# them alone: SQLite's FTS5 table (and its shadow tables), PostgreSQL's GIN index.
-SEARCH_OBJECTS = ("library_search", "ix_resources_search")
+# them alone: SQLite's FTS5 table (and its shadow tables), PostgreSQL's GIN index and the
+# stored tsvector column it indexes.
+SEARCH_OBJECTS = ("library_search", "ix_resources_search", "search_vector")
 
 
 def in_models(name: str | None, type_: str, parent_names: Any) -> bool:
@@ -566,3 +576,24 @@ class MentorRequest(SQLModel, table=True):
     community_id: int = Field(foreign_key="communities.id")
     user_id: str = Field(max_length=200)
     requested_at: datetime = _when(nullable=False)
+
+
+# Data rights -------------------------------------------------------------------------------
+
+
+class Download(SQLModel, table=True):
+    """A file copbot serves once under an unguessable link (a Teams export), to the person
+    who asked for it, until `expires_at`."""
+
+    __tablename__ = "downloads"
+    __table_args__ = (Index("ix_downloads_expires_at", "expires_at"),)
+
+    token: str = Field(primary_key=True, max_length=64)
+    platform: str = Field(max_length=16)
+    workspace: str = Field(max_length=128)
+    user_id: str = Field(max_length=200)
+    filename: str = Field(max_length=200)
+    media_type: str = Field(max_length=100)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = _when(nullable=False)
+    expires_at: datetime = _when(nullable=False)

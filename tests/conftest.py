@@ -96,8 +96,9 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def settings(database: Database) -> Settings:
-    return Settings(database_url=database.url)
+def settings(database: Database, tmp_path: Path) -> Settings:
+    # The console's exports go to the test's own directory, never the working directory.
+    return Settings(database_url=database.url, export_dir=str(tmp_path / "exports"))
 
 
 @pytest.fixture

@@ -92,6 +92,7 @@ SCRIPT: tuple[tuple[str, str], ...] = (
     ("bob", "rotation #1 history"),
     ("bob", "away 2026-03-10 2026-03-12"),
     ("alice", "menu"),
+    ("alice", "export"),
 )
 # Run once the clock has passed the one-off meeting above.
 LATER: tuple[tuple[str, str], ...] = (
@@ -156,5 +157,9 @@ async def collect_replies(core: Core) -> dict[str, Reply]:
             found.setdefault(reply.kind, reply)
     for reply in capture.sent:
         found.setdefault(reply.kind, reply)
+    # Data rights last: forgetting carol changes what the steps above would see.
+    for text in ("forget me", "forget me confirm"):
+        for reply in await core.router.handle(CommandInvoked(origin=_origin("carol"), text=text)):
+            found.setdefault(reply.kind, reply)
     found["oops"] = Reply(kind="oops", data={"error_id": "abc123"})
     return found

@@ -82,8 +82,8 @@ async def test_a_stewards_menu_in_a_direct_message(core: Core, bot: ConsoleBot) 
     labels = [b.label for b in reply.buttons]
     assert labels[:2] == [MENU_LABELS["schedule"], MENU_LABELS["poll"]]
     assert {b.channel for b in reply.buttons} == {"ds"}
-    # The health report and export are not commands here (yet): no buttons for them.
-    assert MENU_LABELS["stats"] not in labels and MENU_LABELS["export"] not in labels
+    # Export is a command: its button acts in the community's channel.
+    assert MENU_LABELS["export"] in labels
 
 
 async def test_a_members_menu_shows_their_own_answers_and_volunteering(

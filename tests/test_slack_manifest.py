@@ -64,6 +64,7 @@ def test_manifest_asks_for_the_scopes_the_events_need(manifest: dict[str, Any]) 
     assert scopes == {
         "commands",
         "chat:write",
+        "files:write",  # the steward's export, uploaded to their DM
         "im:history",
         "im:write",
         "reactions:read",

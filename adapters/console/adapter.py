@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import sys
 import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TextIO
 
 from adapters.console import translate
@@ -81,6 +83,29 @@ def button_lines(reply: Reply) -> list[str]:
     return lines
 
 
+def save_attachment(reply: Reply, directory: Path) -> Reply:
+    """Write the reply's file into `directory` (never over another file); the reply then
+    says where it is (`path`)."""
+    attachment = reply.attachment
+    if attachment is None:
+        return reply
+    directory.mkdir(parents=True, exist_ok=True)
+    name = Path(attachment.filename).name  # a file name, never a path
+    target = directory / name
+    stem, suffix = target.stem, target.suffix
+    counter = 1
+    while True:
+        try:
+            with target.open("xb") as file:
+                file.write(attachment.content)
+            break
+        except FileExistsError:
+            counter += 1
+            target = directory / f"{stem}-{counter}{suffix}"
+    data = {**reply.data, "path": str(target.resolve())}
+    return dataclasses.replace(reply, data=data, attachment=None)
+
+
 def _where(ref: MessageRef) -> str:
     return ref.channel if ref.channel.startswith("@") else f"#{ref.channel}"
 
@@ -116,7 +141,9 @@ class ConsoleSession:
         if line.startswith(":"):
             return await self._meta(line)
         where = translate.origin(self.state.user, self.state.channel, direct=self.state.direct)
-        self._show(await self.core.router.handle(translate.to_command(line, where)))
+        replies = await self.core.router.handle(translate.to_command(line, where))
+        directory = Path(self.core.settings.export_dir)
+        self._show([await asyncio.to_thread(save_attachment, r, directory) for r in replies])
         return True
 
     async def _meta(self, line: str) -> bool:

@@ -162,6 +162,9 @@ class SlackPlatform:
         try:
             client = await self.client_for(to.workspace, to.enterprise)
             channel = await self._channel(client, to)
+            if reply.attachment is not None:
+                await self._upload(client, channel, reply)
+                return None
             args: dict[str, Any] = {"channel": channel, **self._renderer.to_message(reply)}
             if to.thread:
                 args["thread_ts"] = to.thread
@@ -198,6 +201,19 @@ class SlackPlatform:
             channel=posted_in,
             message_id=ts,
             thread=to.thread,
+        )
+
+    async def _upload(self, client: AsyncWebClient, channel: str, reply: Reply) -> None:
+        """The reply's file shared in `channel` with the reply's text as its comment
+        (files.uploadV2: files.getUploadURLExternal, the bytes, files.completeUploadExternal)."""
+        attachment = reply.attachment
+        assert attachment is not None
+        await client.files_upload_v2(
+            channel=channel,
+            content=attachment.content,
+            filename=attachment.filename,
+            title=attachment.filename,
+            initial_comment=self._renderer.text(reply),
         )
 
     async def thread_text(self, ref: MessageRef) -> list[str]:

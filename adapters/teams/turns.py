@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 from botbuilder.core import Bot, InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsInfo
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
+from adapters.downloads import download_url
 from adapters.teams import translate
 from adapters.teams.platform import TeamsPlatform, reference_of
 from adapters.teams.references import ReferenceStore, conversation_key, user_key
 from adapters.teams.render import Addressee, CardRenderer
 from bot.app import Core
+from bot.errors import UserError
 from bot.events import Origin
 from bot.replies import Destination, Reply, Visibility
+from bot.router import error_reply
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +113,7 @@ class TurnHandler(Bot):
     async def _answer(self, context: TurnContext, origin: Origin, reply: Reply) -> None:
         """Teams has no ephemeral messages: "only you" replies go to the personal chat when
         there is one, otherwise into the thread, addressed to the person with a mention."""
+        reply = await self._with_link(origin, reply)
         if origin.is_direct or reply.visibility is Visibility.CHANNEL:
             await self._reply_here(context, origin, reply)
             return
@@ -120,6 +125,29 @@ class TurnHandler(Bot):
             return
         addressee = Addressee(id=origin.user, name=origin.display_name)
         await self._reply_here(context, origin, reply, addressee=addressee)
+
+    async def _with_link(self, origin: Origin, reply: Reply) -> Reply:
+        """A reply's file, kept for an hour under an unguessable link for this person (a bot
+        can attach files only in a personal chat, after a consent card); the reply carries
+        the link instead."""
+        attachment = reply.attachment
+        if attachment is None:
+            return reply
+        public_url = self._core.settings.public_url
+        if not public_url:
+            return error_reply(UserError("export_needs_public_url"))
+        offered = await self._core.downloads.offer(
+            platform=origin.platform,
+            workspace=origin.workspace,
+            user=origin.user,
+            attachment=attachment,
+        )
+        data = {
+            **reply.data,
+            "link": download_url(public_url, offered.token),
+            "expires_minutes": int(offered.expires_in.total_seconds() // 60),
+        }
+        return dataclasses.replace(reply, data=data, attachment=None)
 
     async def _reply_here(
         self,

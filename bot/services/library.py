@@ -28,6 +28,10 @@ from storage.database import Database
 from storage.models import Community, HelpfulMark, Member, Resource, ResourceTag
 
 PAGE_SIZE = 10
+# A search ranks at most this many matches, the newest: ranking every match of a word found in
+# most of a large library (bm25 / ts_rank per row) took 80+ ms for 25,000 matches, and for
+# so common a word relevance says little. Below this many matches the ranking is exact.
+RANK_WINDOW = 1000
 TITLE_LIMIT = 200
 NOTE_LIMIT = 1000
 SUMMARY_LIMIT = 2000
@@ -392,12 +396,8 @@ class LibraryService:
         terms = list(dict.fromkeys(words(query)))
         tag_keys = [fold(t.lstrip("#")) for t in tags]
         async with self._database.session() as session:
-            ids = await self._matching(session, community, terms, tag_keys, page)
-            more = len(ids) > PAGE_SIZE
-            ids = ids[:PAGE_SIZE]
-            rows = (await session.exec(select(Resource).where(col(Resource.id).in_(ids)))).all()
-        by_id = {r.id: r for r in rows}
-        return Page(resources=tuple(by_id[i] for i in ids if i in by_id), page=page, more=more)
+            found = await self._matching(session, community, terms, tag_keys, page)
+        return Page(resources=tuple(found[:PAGE_SIZE]), page=page, more=len(found) > PAGE_SIZE)
 
     async def _matching(
         self,
@@ -406,7 +406,9 @@ class LibraryService:
         terms: list[str],
         tags: list[str],
         page: int,
-    ) -> list[int]:
+    ) -> list[Resource]:
+        """One page of matches (and one more, to tell whether there is a next), whole rows
+        read by the ranking query itself."""
         params: dict[str, Any] = {
             "community": community.id,
             "limit": PAGE_SIZE + 1,
@@ -421,32 +423,47 @@ class LibraryService:
             )
         if not terms:
             statement = (
-                "SELECT r.id FROM resources r WHERE r.community_id = :community"
+                f"SELECT {_columns('r')} FROM resources r WHERE r.community_id = :community"
                 f" AND r.status = 'published'{tag_filter}"
                 " ORDER BY r.created_at DESC, r.id DESC LIMIT :limit OFFSET :offset"
             )
         elif self._database.backend == "sqlite":
-            # Every term quoted: FTS5 reads it as a plain string, never as syntax.
+            # Every term quoted: FTS5 reads it as a plain string, never as syntax. The inner
+            # query walks the matches newest first (the index's own order) and scores only
+            # the window; the outer one ranks the window.
             params["match"] = " ".join(f'"{term}"' for term in terms)
+            params["window"] = RANK_WINDOW
             statement = (
-                "SELECT r.id FROM library_search s JOIN resources r ON r.id = s.rowid"
+                f"SELECT {_columns('h')} FROM ("
+                "SELECT s.rowid AS id, bm25(library_search) AS score"
+                " FROM library_search s JOIN resources r ON r.id = s.rowid"
                 " WHERE library_search MATCH :match AND r.community_id = :community"
                 f" AND r.status = 'published'{tag_filter}"
-                " ORDER BY bm25(library_search), r.helpful DESC, r.id DESC"
-                " LIMIT :limit OFFSET :offset"
+                " ORDER BY s.rowid DESC LIMIT :window) w"
+                " JOIN resources h ON h.id = w.id"
+                " ORDER BY w.score, h.helpful DESC, h.id DESC LIMIT :limit OFFSET :offset"
             )
         else:
+            # The stored `search_vector` (to_tsvector of search_text, GIN-indexed): nothing is
+            # parsed again per row. The matches are found through the GIN index first (a
+            # materialised CTE: otherwise the planner walks the primary key backwards for the
+            # newest and tests every row, slow for a rare word); ts_rank runs on the window.
             params["terms"] = " ".join(terms)
+            params["window"] = RANK_WINDOW
             statement = (
-                "SELECT r.id FROM resources r, plainto_tsquery('simple', :terms) q"
-                " WHERE to_tsvector('simple'::regconfig, r.search_text) @@ q"
-                f" AND r.community_id = :community AND r.status = 'published'{tag_filter}"
-                " ORDER BY ts_rank(to_tsvector('simple'::regconfig, r.search_text), q) DESC,"
-                " r.helpful DESC, r.id DESC LIMIT :limit OFFSET :offset"
+                "WITH m AS MATERIALIZED (SELECT r.id FROM resources r"
+                " WHERE r.search_vector @@ plainto_tsquery('simple', :terms)"
+                f" AND r.community_id = :community AND r.status = 'published'{tag_filter})"
+                f" SELECT {_columns('h')} FROM"
+                " (SELECT id FROM m ORDER BY id DESC LIMIT :window) w"
+                " JOIN resources h ON h.id = w.id, plainto_tsquery('simple', :terms) q"
+                " ORDER BY ts_rank(h.search_vector, q) DESC, h.helpful DESC, h.id DESC"
+                " LIMIT :limit OFFSET :offset"
             )
-        connection = await session.connection()
-        result = await connection.execute(text(statement), params)
-        return [int(row[0]) for row in result]
+        query = select(Resource).from_statement(text(statement).bindparams(**params))
+        # sqlmodel's `exec` types only its own selects; it runs this one all the same.
+        result = await session.exec(query)  # type: ignore[call-overload]
+        return list(result.scalars().all())
 
     async def _add(
         self,
@@ -503,6 +520,12 @@ class LibraryService:
         resource.search_text = search_text(resource)
         session.add(resource)
         await session.flush()
+
+
+def _columns(alias: str) -> str:
+    """Every column of `resources` the model knows, under `alias`, for a ranking query that
+    reads whole rows."""
+    return ", ".join(f"{alias}.{column.name}" for column in Resource.__table__.columns)  # type: ignore[attr-defined]
 
 
 def _check_length(field: str, value: str, limit: int) -> None:

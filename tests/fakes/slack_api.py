@@ -79,6 +79,20 @@ class _User:
 
 
 @dataclass(kw_only=True)
+class Upload:
+    """A file uploaded the files.uploadV2 way: announced, its bytes POSTed to the upload URL,
+    then shared (`channel`, `initial_comment`) by files.completeUploadExternal."""
+
+    id: str
+    filename: str
+    length: int
+    content: bytes | None = None
+    title: str = ""
+    channel: str | None = None
+    initial_comment: str = ""
+
+
+@dataclass(kw_only=True)
 class _Channel:
     id: str
     name: str
@@ -105,6 +119,8 @@ class FakeSlackApi:
         self._messages: dict[str, list[Body]] = defaultdict(list)
         self._ts_counter = itertools.count(1)
         self._view_counter = itertools.count(1)
+        self._file_counter = itertools.count(1)
+        self.uploads: dict[str, Upload] = {}
         self._recorded = asyncio.Condition()
         self._envelope_counter = itertools.count(1)
         self._socket: web.WebSocketResponse | None = None
@@ -130,6 +146,8 @@ class FakeSlackApi:
             "users.info": self._users_info,
             "oauth.v2.access": self._oauth_v2_access,
             "apps.connections.open": self._apps_connections_open,
+            "files.getUploadURLExternal": self._files_get_upload_url_external,
+            "files.completeUploadExternal": self._files_complete_upload_external,
         }
         self.add_user(BOT_USER_ID, "copbot", real_name="copbot", is_bot=True)
 
@@ -137,6 +155,7 @@ class FakeSlackApi:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/response_url/{suffix}", self._handle_response_url)
+        app.router.add_post("/upload/{file_id}", self._handle_upload)
         app.router.add_get("/link/", self._handle_socket)
         self._runner, self._port = await start_on_loopback(app)
         return self
@@ -346,6 +365,27 @@ class FakeSlackApi:
             )
         )
         return web.Response(text="ok")
+
+    async def _handle_upload(self, request: web.Request) -> web.Response:
+        """The upload URL files.getUploadURLExternal hands out: the file's bytes, as a body."""
+        upload = self.uploads.get(request.match_info["file_id"])
+        content = await request.read()
+        await self._record(
+            ApiCall(
+                method="upload",
+                args={"file_id": request.match_info["file_id"], "bytes": len(content)},
+                headers=dict(request.headers),
+                path=request.path,
+            )
+        )
+        if upload is None:
+            return web.Response(status=404, text="unknown upload")
+        upload.content = content
+        return web.Response(text=f"OK - {len(content)}")
+
+    def shared_files(self) -> list[Upload]:
+        """Uploads completed and shared in a channel, oldest first."""
+        return [u for u in self.uploads.values() if u.channel is not None]
 
     async def _handle_socket(self, request: web.Request) -> web.WebSocketResponse:
         socket = web.WebSocketResponse()
@@ -575,6 +615,37 @@ class FakeSlackApi:
 
     def _apps_connections_open(self, args: dict[str, Any]) -> Body:
         return {"ok": True, "url": f"ws://127.0.0.1:{self._port}/link/?ticket=fake-ticket"}
+
+    def _files_get_upload_url_external(self, args: dict[str, Any]) -> Body:
+        filename, length = str(args.get("filename") or ""), str(args.get("length") or "")
+        if not filename or not length.isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{next(self._file_counter):08d}"
+        self.uploads[file_id] = Upload(id=file_id, filename=filename, length=int(length))
+        return {
+            "ok": True,
+            "upload_url": f"http://127.0.0.1:{self._port}/upload/{file_id}",
+            "file_id": file_id,
+        }
+
+    def _files_complete_upload_external(self, args: dict[str, Any]) -> Body:
+        files = args.get("files")
+        if isinstance(files, str):
+            files = json.loads(files)
+        if not isinstance(files, list) or not files:
+            return {"ok": False, "error": "invalid_arguments"}
+        shared = []
+        for item in files:
+            upload = self.uploads.get(str(item.get("id")))
+            if upload is None or upload.content is None:
+                return {"ok": False, "error": "file_not_found"}
+            if len(upload.content) != upload.length:
+                return {"ok": False, "error": "file_upload_size_mismatch"}
+            upload.title = str(item.get("title") or upload.filename)
+            upload.channel = str(args.get("channel_id") or "") or None
+            upload.initial_comment = str(args.get("initial_comment") or "")
+            shared.append({"id": upload.id, "name": upload.filename, "title": upload.title})
+        return {"ok": True, "files": shared}
 
     def _users_info(self, args: dict[str, Any]) -> Body:
         user = self._users.get(str(args.get("user", "")))
