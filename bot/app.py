@@ -13,6 +13,7 @@ from bot.clock import Clock, SystemClock
 from bot.commands.absences import AbsenceCommands
 from bot.commands.community import CommunityCommands
 from bot.commands.feedback import Feedback
+from bot.commands.health import HealthCommands
 from bot.commands.help import HelpCommands
 from bot.commands.home import HomeView
 from bot.commands.library import LibraryCommands
@@ -22,11 +23,13 @@ from bot.commands.reminders import ReminderCommands
 from bot.commands.rituals import RitualCommands
 from bot.commands.rotation import RotationCommands
 from bot.deliveries import DeliveryRunner
+from bot.digests import DigestRunner
 from bot.handlers import EventHandlers
 from bot.outbox import Outbox
 from bot.router import Router
 from bot.services.absences import AbsenceService
 from bot.services.communities import CommunityService
+from bot.services.health import HealthService
 from bot.services.ledger import EventLedger
 from bot.services.library import LibraryService
 from bot.services.membership import MembershipService
@@ -56,6 +59,8 @@ class Core:
     rotation: RotationService
     absences: AbsenceService
     feedback: Feedback
+    health: HealthService
+    digests: DigestRunner
 
 
 def build_core(
@@ -75,6 +80,7 @@ def build_core(
     outbox = Outbox(database, clock)
     deliveries = DeliveryRunner(database, clock, outbox, public_url=settings.base_url)
     deliveries.on_occurrences(facilitator_planner(clock))
+    health = HealthService(database, clock, public_url=settings.public_url)
     registry = CommandRegistry()
     handlers = EventHandlers()
     community_commands = CommunityCommands(communities, membership)
@@ -99,6 +105,7 @@ def build_core(
         RotationCommands(rotation, clock),
         AbsenceCommands(absences),
         feedback,
+        HealthCommands(health, clock),
     ):
         for spec in group.specs():
             registry.add(spec)
@@ -131,6 +138,8 @@ def build_core(
         rotation=rotation,
         absences=absences,
         feedback=feedback,
+        health=health,
+        digests=DigestRunner(database, clock, outbox, health),
     )
 
 

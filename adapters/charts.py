@@ -1,0 +1,69 @@
+"""The health chart over HTTP: `/charts/<token>.png`, attendance per meeting and the pulse
+over time, drawn with matplotlib (Agg, no display) in a worker thread, off the event loop.
+An unknown or expired token is a 404."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import Sequence
+
+from aiohttp import web
+from matplotlib.dates import date2num
+from matplotlib.figure import Figure
+
+from bot.app import Core
+from bot.services.health_signs import Session
+from messages.rendering import chart_words
+
+_TOKEN = r"[A-Za-z0-9_-]{16,64}"
+# Chat clients fetch an image once and keep it; the link is the secret, so no shared caches.
+CACHE_CONTROL = "private, max-age=3600"
+ATTENDANCE_COLOUR = "#4a7dbf"
+PULSE_COLOUR = "#d9822b"
+
+
+def draw(title: str, sessions: Sequence[Session]) -> bytes:
+    """A PNG: a bar per meeting (people who came) and the pulse (1 to 4) as a line."""
+    words = chart_words()
+    figure = Figure(figsize=(8, 3.2), dpi=100)  # the object API: no global pyplot state
+    axes = figure.add_subplot()
+    days = date2num([s.starts_at for s in sessions])
+    came = [s.attendees or 0 for s in sessions]
+    axes.bar(days, came, width=2.5, color=ATTENDANCE_COLOUR)
+    axes.set_ylabel(words["attendance"], color=ATTENDANCE_COLOUR)
+    axes.set_ylim(bottom=0, top=max([*came, 1]) * 1.2)
+    pulse = axes.twinx()
+    pulsed = [(s.starts_at, s.pulse) for s in sessions if s.pulse is not None]
+    if pulsed:
+        when = date2num([d for d, _ in pulsed])
+        pulse.plot(when, [p for _, p in pulsed], color=PULSE_COLOUR, marker="o")
+    pulse.set_ylim(0.5, 4.5)
+    pulse.set_yticks([1, 2, 3, 4], words["scale"])
+    pulse.set_ylabel(words["pulse"], color=PULSE_COLOUR)
+    pulse.tick_params(axis="y", colors=PULSE_COLOUR)
+    axes.xaxis_date()
+    axes.set_title(title)
+    figure.autofmt_xdate()
+    figure.tight_layout()
+    out = io.BytesIO()
+    figure.savefig(out, format="png")
+    return out.getvalue()
+
+
+def mount_charts(app: web.Application, core: Core) -> None:
+    """Add the chart route to `app`."""
+
+    async def chart(request: web.Request) -> web.Response:
+        found = await core.health.chart_of(request.match_info["token"])
+        if found is None:
+            raise web.HTTPNotFound()
+        community, sessions = found
+        body = await asyncio.to_thread(draw, community.name, sessions)
+        return web.Response(
+            body=body,
+            content_type="image/png",
+            headers={"Cache-Control": CACHE_CONTROL, "Referrer-Policy": "no-referrer"},
+        )
+
+    app.router.add_get(f"/charts/{{token:{_TOKEN}}}.png", chart)
