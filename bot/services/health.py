@@ -293,6 +293,16 @@ async def _people(session: AsyncSession, community_id: int, period: Period) -> t
             col(Resource.created_at) >= start,
             col(Resource.created_at) < end,
         ),
+        select(col(Win.user_id), col(Win.created_at)).where(
+            col(Win.community_id) == community_id,
+            col(Win.created_at) >= start,
+            col(Win.created_at) < end,
+        ),
+        select(col(Kudos.from_user), col(Kudos.created_at)).where(
+            col(Kudos.community_id) == community_id,
+            col(Kudos.created_at) >= start,
+            col(Kudos.created_at) < end,
+        ),
     ).subquery()
     member = Member.__table__.alias("m")  # type: ignore[attr-defined]
     this = arms.c.at >= period.since
