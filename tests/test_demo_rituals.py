@@ -10,7 +10,7 @@ from sqlmodel import col, select
 
 from bot.app import Core
 from copbot.demo import seed_demo
-from storage.models import Attendance, Occurrence, Ritual
+from storage.models import Attendance, Occurrence, Poll, Ritual
 from tests.console_bot import ConsoleBot
 
 
@@ -47,3 +47,21 @@ async def test_the_demo_has_rituals_with_history(core: Core, bot: ConsoleBot) ->
     assert again.problems == ()
     async with core.database.session() as session:
         assert len((await session.exec(select(Ritual))).all()) == 3
+
+
+async def test_the_demo_gives_stats_real_trends_pulses_and_warnings(
+    core: Core, bot: ConsoleBot
+) -> None:
+    await seed_demo(core)
+    shown = await bot.say("stats", as_="alice", channel="data-science")
+    assert "Health of Data Science over the last 90 days" in shown
+    assert "Pulse: 3" in shown or "Pulse: 2" in shown  # the pulses were answered
+    assert "(was " in shown and ("↑" in shown or "↓" in shown)
+    assert "2 newcomers have not come to a meeting yet: @Mia and @Noah" in shown
+    assert "Fewer people came to #2 Show and tell three meetings in a row: 7, 5, 4, 2." in shown
+    assert "People per meeting  " in shown and "Pulse               " in shown
+    async with core.database.session() as session:
+        pulses = (
+            await session.exec(select(Poll).where(col(Poll.occurrence_id).is_not(None)))
+        ).all()
+    assert len(pulses) >= 25

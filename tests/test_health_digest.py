@@ -15,6 +15,7 @@ from bot.digests import LEASE
 from bot.replies import Reply
 from bot.services import digests as rows
 from bot.settings import Settings
+from copbot.app import running
 from messages.rendering import Renderer
 from storage.database import Database
 from storage.models import HealthDigest, Role
@@ -204,3 +205,10 @@ def test_the_month_reported_is_the_calendar_month_before() -> None:
         datetime(2026, 1, 1, tzinfo=UTC),
     )
     assert rows.month_key(period) == "2025-12"
+
+
+async def test_the_composition_root_looks_at_the_digests_on_the_scheduler(
+    settings: Settings, database: Database, clock: FixedClock
+) -> None:
+    async with running(settings, database=database, clock=clock, serve=False) as copbot:
+        assert "monthly digests" in copbot.scheduler.jobs

@@ -52,17 +52,18 @@ class Figures:
 
 
 def trend(now: float | None, before: float | None) -> dict[str, Any]:
-    """A figure beside the previous period's: `direction` is up, down, same, new (nothing to
-    compare with) or none (nothing either time)."""
-    if now is None and before is None:
+    """A figure beside the previous period's, both as shown (one decimal): `direction` is up,
+    down, same, new (nothing to compare with) or none (nothing either time)."""
+    shown, was = _rounded(now), _rounded(before)
+    if shown is None and was is None:
         direction = "none"
-    elif before is None:
+    elif was is None:
         direction = "new"
-    elif now is None:
+    elif shown is None:
         direction = "down"
     else:
-        direction = "up" if now > before else "down" if now < before else "same"
-    return {"now": _rounded(now), "before": _rounded(before), "direction": direction}
+        direction = "up" if shown > was else "down" if shown < was else "same"
+    return {"now": shown, "before": was, "direction": direction}
 
 
 def _rounded(value: float | None) -> float | int | None:
