@@ -280,9 +280,8 @@ async def measure(database: Database, neighbours: int, rounds: int) -> None:
     await database.upgrade()
     began = time.perf_counter()
     await fill(database, neighbours + 1)
-    print(
-        f"{database.backend}: filled {neighbours + 1} communities in {time.perf_counter() - began:.1f} s"
-    )
+    took = time.perf_counter() - began
+    print(f"{database.backend}: filled {neighbours + 1} communities in {took:.1f} s")
     async with database.session() as session:
         counts = {
             str(table.__tablename__): (
@@ -324,9 +323,8 @@ async def measure(database: Database, neighbours: int, rounds: int) -> None:
     sessions = (await core.health.report(community, Period.last_days(NOW, 730))).sessions
     began = time.perf_counter()
     png = await asyncio.to_thread(draw, "Community 0", sessions)
-    print(
-        f"chart of {len(sessions)} meetings drawn in {(time.perf_counter() - began) * 1000:.0f} ms ({len(png):,} bytes)"
-    )
+    took = (time.perf_counter() - began) * 1000
+    print(f"chart of {len(sessions)} meetings drawn in {took:.0f} ms ({len(png):,} bytes)")
 
 
 async def main(neighbours: int, rounds: int, database_url: str | None) -> None:
