@@ -3,6 +3,7 @@ unguessable link, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -60,6 +61,13 @@ async def fetch(slack: SlackClientSide, path: str) -> tuple[int, str, str, bytes
             response.headers.get("Cache-Control", ""),
             body,
         )
+
+
+def delivery_id(args: dict[str, Any]) -> object:
+    metadata = args.get("metadata")
+    if isinstance(metadata, str):
+        metadata = json.loads(metadata)
+    return (metadata or {}).get("event_payload", {}).get("delivery_id")
 
 
 def image_blocks(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -174,3 +182,26 @@ async def test_teams_shows_the_report_with_the_chart_as_a_card_image(
     assert "Health of Data Science" in texts and "People per meeting: **5.0**" in texts
     chart = await teams.client.get(f"/charts/{token.group(1)}.png")
     assert chart.status == 200 and (await chart.read()).startswith(PNG)
+
+
+async def test_the_monthly_digest_reaches_stewards_and_sponsors_on_slack_once(
+    core: Core, clock: FixedClock, api: FakeSlackApi, slack: SlackClientSide
+) -> None:
+    await slack.command('setup "DS"')
+    await slack.command("join", user_id="U0KAI", user_name="kai")
+    await slack.command("role <@U0KAI|kai> sponsor")
+    clock.advance(days=31)  # April 2: March's digest is due
+    await with_history(core, clock, "C0001")  # meetings on Feb 21, Mar 3, 13 and 23
+    assert await core.digests.run() == 2
+    assert await core.digests.run() == 0
+    posts = [
+        call
+        for call in api.calls_to("chat.postMessage")
+        if str(delivery_id(call.args)).startswith("digest:")
+    ]
+    assert sorted(c.args["channel"] for c in posts) == ["DU0ALICE", "DU0KAI"]
+    [image] = image_blocks(posts[0].args["blocks"])
+    assert CHART_LINK.fullmatch(image["image_url"]) is not None
+    text = shown({"blocks": posts[0].args["blocks"]})
+    assert "*Your monthly digest of DS*, March 2026" in text
+    assert "*To forward:*\n>In March 2026, DS held 3 meetings with 4.0 people on average" in text
