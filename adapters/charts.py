@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import io
+import time
+from collections import OrderedDict
 from collections.abc import Sequence
 
 from aiohttp import web
@@ -19,6 +21,8 @@ from messages.rendering import chart_words
 _TOKEN = r"[A-Za-z0-9_-]{16,64}"
 # Chat clients fetch an image once and keep it; the link is the secret, so no shared caches.
 CACHE_CONTROL = "private, max-age=3600"
+KEEP_CHARTS = 32  # charts kept drawn, the most recently drawn first to go last
+KEEP_SECONDS = 600.0
 ATTENDANCE_COLOUR = "#4a7dbf"
 PULSE_COLOUR = "#d9822b"
 
@@ -52,14 +56,26 @@ def draw(title: str, sessions: Sequence[Session]) -> bytes:
 
 
 def mount_charts(app: web.Application, core: Core) -> None:
-    """Add the chart route to `app`."""
+    """Add the chart route to `app`. The charts drawn last are kept for a while: chat
+    clients fetch one image several times (sizes, devices, people) within minutes."""
+    drawn: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
 
     async def chart(request: web.Request) -> web.Response:
-        found = await core.health.chart_of(request.match_info["token"])
+        token = request.match_info["token"]
+        found = await core.health.chart_of(token)  # expired links stay gone
         if found is None:
+            drawn.pop(token, None)
             raise web.HTTPNotFound()
-        community, sessions = found
-        body = await asyncio.to_thread(draw, community.name, sessions)
+        kept = drawn.get(token)
+        if kept is not None and time.monotonic() - kept[0] < KEEP_SECONDS:
+            body = kept[1]
+        else:
+            community, sessions = found
+            body = await asyncio.to_thread(draw, community.name, sessions)
+            drawn[token] = (time.monotonic(), body)
+            drawn.move_to_end(token)
+            while len(drawn) > KEEP_CHARTS:
+                drawn.popitem(last=False)
         return web.Response(
             body=body,
             content_type="image/png",

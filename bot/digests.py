@@ -14,7 +14,6 @@ from sqlmodel import col, select
 
 from bot import health_messages
 from bot.clock import Clock
-from bot.commands.health import CONSOLE
 from bot.delivery_messages import direct
 from bot.outbox import NotPosted, Outbox
 from bot.services import digests as rows
@@ -93,9 +92,7 @@ class DigestRunner:
             await write(dict(digest.posts), finished=rows.SKIPPED)
             return 0
         report = await self._health.report(community, period)
-        chart = None
-        if workspace.platform != CONSOLE:
-            chart = await self._health.chart_link(community, period)
+        chart = await self._health.chart_link(community, period, workspace.platform)
         posts: dict[str, Any] = dict(digest.posts)
         can_find = self._outbox.can_find(workspace.platform)
         sent = 0

@@ -11,7 +11,6 @@ from bot.replies import Reply
 from bot.services.health import DAYS_DEFAULT, DAYS_LEAST, DAYS_MOST, HealthService, Period
 from storage.models import Role
 
-CONSOLE = "console"  # the console shows sparklines instead of a chart
 HEALTH_ROLES = frozenset({Role.STEWARD, Role.CORE, Role.SPONSOR})
 
 
@@ -49,7 +48,5 @@ class HealthCommands:
         community = inv.require_community()
         period = Period.last_days(self._clock.now(), days_of(inv))
         report = await self._health.report(community, period)
-        chart = None
-        if inv.origin.platform != CONSOLE:
-            chart = await self._health.chart_link(community, period)
+        chart = await self._health.chart_link(community, period, inv.origin.platform)
         return health_messages.stats(report, chart_url=chart)

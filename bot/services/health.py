@@ -47,6 +47,7 @@ PUBLISHED = "published"
 SILENCE = timedelta(days=14)  # no activity at all for this long is a warning
 UPCOMING = timedelta(days=14)  # meetings this far ahead need a facilitator
 LINK_LIFETIME = timedelta(days=62)  # a chart link in a digest outlives the month after it
+CHARTLESS = frozenset({"console"})  # platforms that show sparklines instead of a chart
 DAYS_DEFAULT = 90
 DAYS_LEAST, DAYS_MOST = 7, 730
 
@@ -119,15 +120,16 @@ class HealthService:
 
     # Chart links ---------------------------------------------------------------------------
 
-    async def chart_link(self, community: Community, period: Period) -> str | None:
+    async def chart_link(self, community: Community, period: Period, platform: str) -> str | None:
         """An unguessable link to the chart of `community` over `period`, or None when
-        copbot has no public address (COPBOT_PUBLIC_URL) a chat client could fetch it from.
+        copbot has no public address (COPBOT_PUBLIC_URL) a chat client could fetch it from,
+        or `platform` shows no images (the console).
 
         The link is a random token kept with what it shows and an expiry, rather than a URL
         signed with the installation's secret: it names neither the community nor the period,
         it can be forgotten (expired ones are deleted), and no key has to be rotated for all
         links to withdraw one."""
-        if self.public_url is None:
+        if self.public_url is None or platform in CHARTLESS:
             return None
         assert community.id is not None
         token = secrets.token_urlsafe(24)
