@@ -39,12 +39,14 @@ class DigestRunner:
         health: HealthService,
         *,
         lease: timedelta = LEASE,
+        batch: int = 20,
     ) -> None:
         self._database = database
         self._clock = clock
         self._outbox = outbox
         self._health = health
         self._lease = lease
+        self._batch = batch  # digests claimed at a time
 
     async def run(self) -> int:
         """Send the digests of the month just ended that are due here; how many went out."""
@@ -62,6 +64,7 @@ class DigestRunner:
                     now=now,
                     lease=self._lease,
                     platforms=self._outbox.platforms,
+                    limit=self._batch,
                 )
             if not claims:
                 break
