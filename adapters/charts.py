@@ -11,6 +11,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 
 from aiohttp import web
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import date2num
 from matplotlib.figure import Figure
 
@@ -51,7 +52,7 @@ def draw(title: str, sessions: Sequence[Session]) -> bytes:
     figure.autofmt_xdate()
     figure.tight_layout()
     out = io.BytesIO()
-    figure.savefig(out, format="png")
+    FigureCanvasAgg(figure).print_png(out)  # Agg: no display, safe in a worker thread
     return out.getvalue()
 
 
