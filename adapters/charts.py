@@ -35,7 +35,9 @@ def draw(title: str, sessions: Sequence[Session]) -> bytes:
     axes = figure.add_subplot()
     days = date2num([s.starts_at for s in sessions])
     came = [s.attendees or 0 for s in sessions]
-    axes.bar(days, came, width=2.5, color=ATTENDANCE_COLOUR)
+    span = float(days[-1] - days[0]) if len(days) > 1 else 1.0  # in days
+    width = min(5.0, max(0.4, span / max(len(days), 1) * 0.7))
+    axes.bar(days, came, width=width, color=ATTENDANCE_COLOUR)
     axes.set_ylabel(words["attendance"], color=ATTENDANCE_COLOUR)
     axes.set_ylim(bottom=0, top=max([*came, 1]) * 1.2)
     pulse = axes.twinx()

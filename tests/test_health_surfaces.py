@@ -205,3 +205,25 @@ async def test_the_monthly_digest_reaches_stewards_and_sponsors_on_slack_once(
     text = shown({"blocks": posts[0].args["blocks"]})
     assert "*Your monthly digest of DS*, March 2026" in text
     assert "*To forward:*\n>In March 2026, DS held 3 meetings with 4.0 people on average" in text
+
+
+def test_a_chart_is_drawn_for_no_meeting_one_meeting_and_unrecorded_ones() -> None:
+    from datetime import UTC, datetime
+
+    from adapters.charts import draw
+    from bot.services.health_signs import Session
+
+    def meeting(day: int, came: int | None, votes: int = 0) -> Session:
+        return Session(
+            occurrence_id=day,
+            ritual_number=1,
+            ritual_title="R",
+            starts_at=datetime(2026, 1, day, tzinfo=UTC),
+            facilitator=None,
+            attendees=came,
+            pulse_total=3 * votes,
+            pulse_votes=votes,
+        )
+
+    for sessions in ([], [meeting(1, None)], [meeting(1, 4, 2), meeting(8, None), meeting(15, 6)]):
+        assert draw("DS <&>", sessions).startswith(PNG)
