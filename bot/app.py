@@ -18,6 +18,7 @@ from bot.commands.help import HelpCommands
 from bot.commands.home import HomeView
 from bot.commands.library import LibraryCommands
 from bot.commands.membership import MembershipCommands
+from bot.commands.menu import MenuCommands
 from bot.commands.registry import CommandRegistry
 from bot.commands.reminders import ReminderCommands
 from bot.commands.rituals import RitualCommands
@@ -33,6 +34,7 @@ from bot.services.health import HealthService
 from bot.services.ledger import EventLedger
 from bot.services.library import LibraryService
 from bot.services.membership import MembershipService
+from bot.services.menu import MenuService
 from bot.services.rituals import RitualService
 from bot.services.rotation import RotationService, facilitator_planner
 from bot.services.rsvps import RsvpService
@@ -86,7 +88,7 @@ def build_core(
     community_commands = CommunityCommands(communities, membership)
     library = LibraryService(database, clock)
     library_commands = LibraryCommands(library, communities, outbox)
-    reminder_commands = ReminderCommands(deliveries, RsvpService(database, clock))
+    reminder_commands = ReminderCommands(deliveries, RsvpService(database, clock), rituals, clock)
     feedback = Feedback(
         settings=settings,
         database=database,
@@ -95,6 +97,7 @@ def build_core(
         communities=communities,
         membership=membership,
     )
+    deliveries.on_pulse(feedback.pulses)
     for group in (
         HelpCommands(registry),
         community_commands,
@@ -109,11 +112,17 @@ def build_core(
     ):
         for spec in group.specs():
             registry.add(spec)
+    menu = MenuCommands(
+        MenuService(database, communities, membership, rituals, library), registry, communities
+    )
+    for spec in menu.specs():
+        registry.add(spec)
     community_commands.register(handlers)
     library_commands.register(handlers)
     reminder_commands.register(handlers)
     feedback.register(handlers)
-    handlers.on_home(HomeView(communities, membership).for_user)
+    menu.register(handlers)
+    handlers.on_home(HomeView(communities, membership, menu=menu.for_user).for_user)
     ledger = EventLedger(database, clock)
     router = Router(
         registry=registry,

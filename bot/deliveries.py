@@ -1,5 +1,5 @@
 """The delivery runner: everything copbot sends at a set time (reminders, start posts, the
-facilitator's ask, the stewards' nudge, peer-mentoring pairs), each exactly once.
+facilitator's ask, the stewards' nudge, peer-mentoring pairs, the pulse), each exactly once.
 
 The database is the truth (`bot/services/deliveries.py`); the alarm clock only wakes the
 runner. A sweep every few seconds materialises meetings ahead, plans their rows and sends what
@@ -16,7 +16,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, Protocol
@@ -62,6 +62,18 @@ SWEEP_JOB = "deliveries:sweep"
 WAKE_JOB = "deliveries:wake"
 NEXT_JOB = "deliveries:next"
 MANY_POSTS = (rows.NUDGE, rows.PAIRS)  # kinds that post to several people, one post each
+
+
+class PulsePoster(Protocol):
+    """What makes a meeting's pulse poll and its post (`bot/commands/pulses.py`)."""
+
+    async def message(self, claim: Claim) -> Reply:
+        """The pulse to post for the claimed meeting (its poll made on the first call)."""
+        ...
+
+    async def posted(self, claim: Claim, ref: dict[str, Any] | None) -> None:
+        """The pulse went out as `ref` (a `to_plain` MessageRef; None: where is unknown)."""
+        ...
 
 
 class Alarm(Protocol):
@@ -115,6 +127,7 @@ class DeliveryRunner:
         self.times = times or DeliveryTimes()
         self._hooks = list(hooks)
         self._pairing_seed = pairing_seed or _seeded
+        self._pulses: PulsePoster | None = None
         self._alarm: Alarm | None = None
         self._lock = asyncio.Lock()
         self._edits: set[str] = set()  # message edits waiting for their alarm
@@ -126,6 +139,10 @@ class DeliveryRunner:
         """Run `hook(session, ritual, occurrences)` whenever meetings are materialised, in
         that transaction, before their deliveries are planned."""
         self._hooks.append(hook)
+
+    def on_pulse(self, poster: PulsePoster) -> None:
+        """Post meetings' pulses with `poster` (without one, pulses are skipped)."""
+        self._pulses = poster
 
     # The alarm clock ---------------------------------------------------------------------
 
@@ -344,6 +361,8 @@ class DeliveryRunner:
                     parts[reply.key] = to_plain(found)
             if reason is not None:
                 outcome = rows.SENT if parts else rows.SKIPPED
+                if parts:
+                    await self._after_posts(claim, parts)
                 await self._finish(claim, outcome, message=_message(parts, many), detail=reason)
                 return int(outcome == rows.SENT)
         if not posts:
@@ -389,8 +408,15 @@ class DeliveryRunner:
         if refused is not None:
             await self._release(claim, refused, unresolved=False, parts=parts, many=many)
             return 0
+        await self._after_posts(claim, parts)
         await self._finish(claim, rows.SENT, message=_message(parts, many))
         return 1
+
+    async def _after_posts(self, claim: Claim, parts: dict[str, Any]) -> None:
+        """What a kind does once its post is out (or found out): a pulse's poll learns its
+        message, so its counts are edited in and its close shows there."""
+        if claim.family == rows.PULSE and self._pulses is not None:
+            await self._pulses.posted(claim, next(iter(parts.values()), None))
 
     async def _finish(
         self,
@@ -588,6 +614,10 @@ class DeliveryRunner:
                             )
                         )
                 return posts
+            case rows.PULSE:
+                if self._pulses is None:
+                    return []
+                return [replace(await self._pulses.message(claim), key=key)]
         raise ValueError(f"unknown delivery kind {delivery.kind!r}")
 
     def _calendar_url(self, claim: Claim, facts: _Facts) -> str:
@@ -679,4 +709,11 @@ def _seeded(ritual: Ritual, occurrence: Occurrence) -> random.Random:
     return random.Random(f"{ritual.uid}:{occurrence.recurrence_id}")
 
 
-__all__ = ["Alarm", "DeliveryRunner", "DeliveryTimes", "OccurrenceHook", "Reminded"]
+__all__ = [
+    "Alarm",
+    "DeliveryRunner",
+    "DeliveryTimes",
+    "OccurrenceHook",
+    "PulsePoster",
+    "Reminded",
+]

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from bot.commands.reply_data import community_data, user_data
 from bot.replies import Button, Destination, Reply, Visibility
+from bot.services.upcoming import local_day
 from rituals.schedule import Schedule, format_duration
 from storage.models import Community, Occurrence, Ritual, Workspace
 
@@ -70,13 +71,16 @@ def person(user_id: str | None, names: Mapping[str, str]) -> dict[str, str] | No
     return user_data(user_id, names.get(user_id, ""))
 
 
-def rsvp_buttons(occurrence_id: int) -> tuple[Button, ...]:
+def rsvp_buttons(ritual: Ritual, occurrence: Occurrence) -> tuple[Button, ...]:
+    """Going / maybe / can't go, each also as the typed `ritual rsvp` for that meeting."""
+    day = local_day(ritual, occurrence.starts_at).isoformat()
     return tuple(
         Button(
             label=label,
             action=RSVP_ACTION,
-            value=f"{occurrence_id} {answer}",
+            value=f"{occurrence.id} {answer}",
             style="primary" if answer == "going" else None,
+            typed=f"ritual rsvp #{ritual.number} {answer} {day}",
         )
         for answer, label in RSVP_LABELS
     )
@@ -120,7 +124,7 @@ def reminder(
             "counts": dict(counts),
         },
         visibility=Visibility.CHANNEL,
-        buttons=rsvp_buttons(occurrence.id),
+        buttons=rsvp_buttons(ritual, occurrence),
         to=channel_of(community, workspace),
         key=key,
     )

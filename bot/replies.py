@@ -31,6 +31,8 @@ class Button:
     # The conversation the press acts in, when not the one the button is in: a steward's
     # menu in a direct message acts in each community's channel.
     channel: str | None = None
+    # The typed command that does the same, for a surface without buttons (the console).
+    typed: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)

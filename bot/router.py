@@ -11,8 +11,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 
-from bot.commands.registry import CommandRegistry, check_allowed
-from bot.commands.spec import Invocation
+from bot.commands.registry import CommandRegistry, run_command
 from bot.errors import UserError
 from bot.events import (
     ButtonPressed,
@@ -138,20 +137,7 @@ class Router:
 
     async def run(self, origin: Origin, text: str) -> list[Reply]:
         """Parse and run one command line as `origin.user`."""
-        command = parse(text)
-        spec = self.registry.get(command.verb)
-        if spec is None:
-            suggestion = self.registry.suggest(command.verb)
-            raise UserError(
-                "unknown_command", usage="help", verb=command.verb, suggestion=suggestion
-            )
-        spec.check(command)  # before any query: a typo in an option costs nothing
-        community, caller = (
-            await self._communities.where_and_who(origin) if spec.scoped else (None, None)
-        )
-        invocation = Invocation(origin=origin, command=command, community=community, caller=caller)
-        check_allowed(spec, invocation)
-        return as_list(await spec.handler(invocation))
+        return await run_command(self.registry, self._communities, origin, parse(text))
 
 
 def error_reply(error: UserError) -> Reply:

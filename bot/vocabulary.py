@@ -98,3 +98,42 @@ def role_phrase(role: str) -> str:
 # adapters map their own names onto them (Slack `+1` and `thumbsup` are `like`), and any
 # other emoji keeps its own name.
 REACTIONS = ("like", "heart", "laugh", "surprised", "sad", "angry")
+
+# The post-session pulse: its question and its options, best first. Analytics rely on the
+# order: option 1 is the best, and a vote scores `PULSE_SCORE_TOP - option` (4 best .. 1 worst).
+PULSE_QUESTION = "How was {title}?"
+PULSE_OPTIONS = ("great", "useful", "meh", "not useful")
+PULSE_SCORE_TOP = len(PULSE_OPTIONS) + 1
+
+# The menu's buttons (`menu` in a direct message). `{ref}` is a ritual's `#N`; with several
+# communities in one menu each label says which it acts in (`MENU_LABEL_IN`).
+MENU_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "schedule": "Schedule a ritual",
+        "poll": "Start a poll",
+        "rotation": "Rotation {ref}",
+        "stats": "Health report",
+        "roles": "Manage roles",
+        "export": "Export",
+        "volunteer": "Volunteer to facilitate {ref}",
+    }
+)
+MENU_LABEL_IN = "{community}: {label}"
+# The schedule-a-ritual form's fields, as `ritual add` takes them, and their labels.
+RITUAL_FORM_FIELDS = ("template", "title", "schedule", "duration", "remind", "where", "rotate")
+POLL_FORM_FIELDS = ("question", "options", "anonymous", "closes")
+FORM_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "template": "Template",
+        "title": "Title",
+        "schedule": "When",
+        "duration": "Duration",
+        "remind": "Reminders",
+        "where": "Where",
+        "rotate": "Rotate the facilitator",
+        "question": "Question",
+        "options": "Options, one per line",
+        "anonymous": "Anonymous",
+        "closes": "Closes after",
+    }
+)

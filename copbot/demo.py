@@ -2,16 +2,16 @@
 
 Its rituals get a past too: the same commands run through a second core whose clock starts
 some months back and walks forward meeting by meeting (facilitators confirm, a steward
-records who came, people share wins, kudos and resources), so the history is what copbot
-itself would have written. Each meeting's pulse (a poll tied to it) is written as rows.
-Its last weeks hold warning signs for `stats`: fewer people at each show and tell, and two
-newcomers who have not come to a meeting yet."""
+records who came and answers each meeting's pulse, people share wins, kudos and resources), so
+the history is what copbot itself would have written. Then polls of the present: one closed,
+two open. Its last weeks hold warning signs for `stats`: fewer people at each show and tell,
+and two newcomers who have not come to a meeting yet."""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,11 +19,11 @@ from sqlmodel import col, select
 
 from bot.app import Core, build_core
 from bot.clock import FixedClock
+from bot.commands.pulses import PULSE_OPEN, pulse_draft
 from bot.events import CommandInvoked, Origin
 from bot.replies import Reply
 from bot.router import Router
-from bot.services.anonymity import VoterKeys
-from storage.models import Occurrence, Poll, PollVote, Ritual
+from storage.models import Poll
 
 DEMO_CHANNEL = "data-science"
 DEMO_PEOPLE: tuple[tuple[str, str, str], ...] = (
@@ -66,7 +66,31 @@ DEMO_RESOURCES = (
     ("https://huggingface.co/docs/transformers/index", "Transformers docs", "#nlp"),
     ("https://www.tableau.com/learn/articles/data-visualization", "Visualisation basics", "#viz"),
 )
-PULSE_OPTIONS = ["great", "useful", "meh", "not useful"]  # the pulse poll's options
+# How people answer a pulse (great, useful, meh, not useful): mostly well.
+PULSE_WEIGHTS = (5, 4, 2, 1)
+# Polls of the present: (author, poll command, votes as (voter, option)), closed at the end
+# when `close` says so.
+DEMO_POLLS: tuple[tuple[str, str, tuple[tuple[str, int], ...], bool], ...] = (
+    (
+        "alice",
+        'poll "Which day suits the deep dive best?" "Tuesday" "Wednesday" "Thursday"',
+        (("bob", 1), ("chen", 3), ("dana", 1), ("emeka", 2), ("gus", 1), ("lena", 3)),
+        True,
+    ),
+    (
+        "chen",
+        'poll "Next deep-dive topic?" "Causal inference" "LLM evaluation" "Feature stores" '
+        "closes=7d",
+        (("alice", 2), ("dana", 2), ("fatima", 3), ("ivan", 2), ("jo", 1)),
+        False,
+    ),
+    (
+        "bob",
+        'poll "Is the show and tell too long?" "Yes" "No" "About right" anonymous=yes closes=3d',
+        (("dana", 3), ("hana", 3), ("gus", 1)),
+        False,
+    ),
+)
 SEED = 20261128
 
 # What a second run of the demo meets, and may pass over.
@@ -124,6 +148,7 @@ async def seed_demo(
     if not listing.data.get("rituals"):
         clock.when = core.clock.now() - HISTORY
         await _ritual_history(core, past, clock, run)
+        await _polls(core, run)
     return DemoResult(channel=channel, people=len(DEMO_PEOPLE), problems=tuple(problems))
 
 
@@ -149,9 +174,9 @@ async def _ritual_history(core: Core, past: Core, clock: FixedClock, run: Run) -
     people = [name for name, role, _ in DEMO_PEOPLE if role != "sponsor"]
     [agenda] = await then("alice", "ritual next 50")
     meetings = [m for m in agenda.data["meetings"] if _at(m["start"]) < core.clock.now()]
+    pulsed = [i for i, m in enumerate(meetings) if _at(m["end"]) < core.clock.now()]
     shows = [i for i, m in enumerate(meetings) if m["ritual"]["number"] == 2]
     fading = dict(zip(shows[-len(FADING) :], FADING, strict=False))
-    keys = VoterKeys(core.database, _secret(core))
     joined = False
     for index, meeting in enumerate(meetings):
         number, day = meeting["ritual"]["number"], meeting["day"]
@@ -170,13 +195,14 @@ async def _ritual_history(core: Core, past: Core, clock: FixedClock, run: Run) -
         came = rng.sample(people, k=fading.get(index) or rng.randint(3, 7))
         mentions = " ".join(f"<@{name}|{name.capitalize()}>" for name in came)
         await then("alice", f"ritual attended #{number} {day} {mentions}")
-        await _pulse(core, keys, number, _at(meeting["start"]), came, rng)
+        if index in pulsed:
+            latest = index == pulsed[-1]
+            await _pulse(past, meeting, came, rng, now=core.clock.now(), latest=latest)
         await _shared(then, index, came, rng)
+    await core.feedback.polls.close_due()  # the older pulses have closed by now
 
 
-async def _shared(
-    then: Callable[..., Awaitable[list[Reply]]], index: int, came: list[str], rng: random.Random
-) -> None:
+async def _shared(then: Run, index: int, came: list[str], rng: random.Random) -> None:
     """After some meetings, someone who came shares a win, thanks another, or a link."""
     who, other = rng.sample(came, k=2)
     if index % 3 == 0:
@@ -189,67 +215,41 @@ async def _shared(
 
 
 async def _pulse(
-    core: Core,
-    keys: VoterKeys,
-    number: int,
-    start: datetime,
+    past: Core,
+    meeting: dict[str, Any],
     came: list[str],
     rng: random.Random,
+    *,
+    now: datetime,
+    latest: bool,
 ) -> None:
-    """The meeting's pulse: an anonymous poll tied to it, answered by most who came (kept as
-    rows: the pulse is posted by the deliveries, which the demo does not run)."""
-    async with core.database.session() as session:
-        occurrence = (
-            await session.exec(
-                select(Occurrence)
-                .join(Ritual, col(Ritual.id) == Occurrence.ritual_id)
-                .where(Ritual.number == number, Occurrence.starts_at == start)
-            )
-        ).first()
-        if occurrence is None or occurrence.id is None:
-            return
-        ritual = await session.get(Ritual, occurrence.ritual_id)
-        assert ritual is not None
-        latest = (
-            await session.exec(
-                select(Poll.number)
-                .where(Poll.community_id == ritual.community_id)
-                .order_by(col(Poll.number).desc())
-            )
-        ).first()
-        poll = Poll(
-            community_id=ritual.community_id,
-            number=(latest or 0) + 1,
-            question=ritual.title,
-            options=PULSE_OPTIONS,
-            anonymous=True,
-            created_by="copbot",
-            created_at=start + timedelta(minutes=ritual.duration_minutes),
-            closes_at=start + timedelta(days=2),
-            closed_at=start + timedelta(days=2),
-            occurrence_id=occurrence.id,
-        )
-        session.add(poll)
-        await session.flush()
-        assert poll.id is not None
-    voters = came[: max(1, len(came) - 1)]  # most who came answer
-    votes = [
-        PollVote(
-            poll_id=poll.id,
-            voter=await keys.voter(poll.id, person),
-            option=rng.choices((1, 2, 3, 4), weights=(4, 5, 2, 1))[0],
-            chosen=True,
-            at=poll.created_at + timedelta(minutes=minute + 1),
-        )
-        for minute, person in enumerate(voters)
-    ]
-    async with core.database.session() as session:
-        session.add_all(votes)
+    """The meeting's pulse, as the delivery runner makes it, answered by those who came;
+    the latest meeting's stays open for a while yet."""
+    origin = Origin(platform="console", workspace="local", channel=DEMO_CHANNEL, user="alice")
+    community, _ = await past.communities.where_and_who(origin)
+    assert community is not None
+    open_for = now + PULSE_OPEN - past.clock.now() if latest else PULSE_OPEN
+    polls = past.feedback.polls
+    poll = await polls.pulse(
+        community, int(meeting["id"]), pulse_draft(meeting["ritual"]["title"], open_for=open_for)
+    )
+    for name in came:
+        option = rng.choices(range(1, 5), weights=PULSE_WEIGHTS)[0]
+        await polls.choose(poll, replace(origin, user=name), option)
 
 
-def _secret(core: Core) -> str | None:
-    key = core.settings.secret_key
-    return key.get_secret_value() if key else None
+async def _polls(core: Core, run: Run) -> None:
+    """Polls of the present: one closed with its results, two open (one anonymous)."""
+    for author, text, votes, close in DEMO_POLLS:
+        await run(author, text)
+        async with core.database.session() as session:
+            number = (
+                await session.exec(select(Poll.number).order_by(col(Poll.number).desc()))
+            ).first()
+        for voter, option in votes:
+            await run(voter, f"vote #{number} {option}")
+        if close:
+            await run(author, f"poll close #{number}")
 
 
 def _at(text: str) -> datetime:

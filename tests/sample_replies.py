@@ -91,6 +91,7 @@ SCRIPT: tuple[tuple[str, str], ...] = (
     ("alice", "rotation #1 skip"),
     ("bob", "rotation #1 history"),
     ("bob", "away 2026-03-10 2026-03-12"),
+    ("alice", "menu"),
 )
 # Run once the clock has passed the one-off meeting above.
 LATER: tuple[tuple[str, str], ...] = (
@@ -119,6 +120,10 @@ async def collect_replies(core: Core) -> dict[str, Reply]:
     found: dict[str, Reply] = {}
     for user, text in SCRIPT:
         for reply in await core.router.handle(CommandInvoked(origin=_origin(user), text=text)):
+            found.setdefault(reply.kind, reply)
+    for form in ("ritual_form", "poll_form"):  # the steward menu's form buttons
+        pressed = ButtonPressed(origin=_origin("alice"), action="menu_form", value=form)
+        for reply in await core.router.handle(pressed):
             found.setdefault(reply.kind, reply)
     assert isinstance(core.clock, FixedClock)
     core.clock.advance(hours=6)

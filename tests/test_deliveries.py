@@ -93,7 +93,7 @@ async def test_each_meeting_in_the_window_gets_its_rows_once(
     assert len(meetings) == 2  # Tuesdays 3 and 10 March, within 14 days
     for occurrence_id in meetings:
         kinds = sorted(d.kind for d in rows if d.occurrence_id == occurrence_id)
-        assert kinds == ["ask", "nudge", "reminder:1440", "reminder:60", "start"]
+        assert kinds == ["ask", "nudge", "pulse", "reminder:1440", "reminder:60", "start"]
     first = min(rows, key=lambda d: d.due_at)
     assert first.kind == "ask"  # a week before the first meeting
     assert first.due_at == clock.now().replace(day=3, hour=14, minute=0) - timedelta(days=7)
@@ -109,7 +109,7 @@ async def test_a_reminder_due_before_the_ritual_existed_is_not_planned(
     kinds = {d.kind for d in await deliveries(core.database) if d.occurrence_id == first.id}
     # 15:00 Berlin on Tuesday is 29 hours away: the 2-day reminder and the nudge were due
     # before the ritual was made; the ask is late but still asked.
-    assert kinds == {"reminder:60", "start", "ask"}
+    assert kinds == {"reminder:60", "start", "ask", "pulse"}
 
 
 async def test_hooks_see_the_materialised_meetings_in_the_same_transaction(

@@ -10,7 +10,7 @@ from sqlmodel import col, select
 
 from bot.app import Core
 from copbot.demo import seed_demo
-from storage.models import Attendance, Occurrence, Poll, Ritual
+from storage.models import Attendance, Occurrence, Poll, PollVote, Ritual
 from tests.console_bot import ConsoleBot
 
 
@@ -60,8 +60,32 @@ async def test_the_demo_gives_stats_real_trends_pulses_and_warnings(
     assert "2 newcomers have not come to a meeting yet: @Mia and @Noah" in shown
     assert "Fewer people came to #2 Show and tell three meetings in a row: 7, 5, 4, 2." in shown
     assert "People per meeting  " in shown and "Pulse               " in shown
+
+
+async def test_the_demo_has_open_and_closed_polls_and_pulses_with_results(
+    core: Core, bot: ConsoleBot
+) -> None:
+    assert (await seed_demo(core)).problems == ()
     async with core.database.session() as session:
-        pulses = (
-            await session.exec(select(Poll).where(col(Poll.occurrence_id).is_not(None)))
-        ).all()
-    assert len(pulses) >= 25
+        polls = (await session.exec(select(Poll).order_by(col(Poll.number)))).all()
+        votes = (await session.exec(select(PollVote))).all()
+    pulses = [p for p in polls if p.occurrence_id is not None]
+    others = [p for p in polls if p.occurrence_id is None]
+    # Every meeting that ended has its pulse (stats shows them over time); the latest is open.
+    assert len(pulses) >= 25 and all(p.anonymous for p in pulses)
+    assert [p.closed_at is None for p in pulses] == [False] * (len(pulses) - 1) + [True]
+    assert all(tuple(p.options) == ("great", "useful", "meh", "not useful") for p in pulses)
+    assert [p.closed_at is None for p in others] == [False, True, True]
+    for poll in polls:
+        assert any(v.poll_id == poll.id and v.chosen for v in votes), poll.question
+    # Pulse voters are keyed hashes, never people's names.
+    names = {"alice", "bob", "chen", "dana", "emeka", "gus", "lena", "jo", "fatima", "ivan"}
+    assert not {v.voter for v in votes if v.poll_id in {p.id for p in pulses}} & names
+    closed = others[0]
+    results = await bot.say(f"poll results #{closed.number}", channel="data-science")
+    assert "Tuesday" in results and "3 (50%)" in results
+    pulse_results = await bot.say(f"poll results #{pulses[0].number}", channel="data-science")
+    assert "How was" in pulse_results and "great" in pulse_results
+    await seed_demo(core)  # a second run adds no polls
+    async with core.database.session() as session:
+        assert len((await session.exec(select(Poll))).all()) == len(polls)

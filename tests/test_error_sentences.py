@@ -18,7 +18,17 @@ CORE = ("bot", "rituals", "adapters")
 
 
 # Data that sentences read as lists (joined or iterated), not as one string.
-LISTS = ("roles", "kinds", "known", "names", "nearby", "numbers", "suggestions", "examples")
+LISTS = (
+    "roles",
+    "kinds",
+    "known",
+    "names",
+    "nearby",
+    "numbers",
+    "suggestions",
+    "examples",
+    "answers",
+)
 
 
 def raised_kinds() -> dict[str, set[str]]:

@@ -72,7 +72,16 @@ def test_every_reply_field_survives_the_round_trip_through_storage() -> None:
         kind="charter",
         data={"a": [1, {"b": "c"}], "n": None},
         visibility=Visibility.CHANNEL,
-        buttons=(Button(label="Go", action="vote", value="1", style="primary", channel="C2"),),
+        buttons=(
+            Button(
+                label="Go",
+                action="vote",
+                value="1",
+                style="primary",
+                channel="C2",
+                typed="vote #1 1",
+            ),
+        ),
         to=Destination(
             platform="slack",
             workspace="T1",

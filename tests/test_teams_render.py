@@ -17,7 +17,15 @@ from messages.rendering import template_kinds
 from tests.sample_replies import collect_replies
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
-ELEMENTS = {"TextBlock", "FactSet", "Container", "ColumnSet", "Input.Text", "Input.ChoiceSet"}
+ELEMENTS = {
+    "TextBlock",
+    "FactSet",
+    "Container",
+    "ColumnSet",
+    "Input.Text",
+    "Input.ChoiceSet",
+    "Input.Toggle",
+}
 
 
 @pytest.fixture
@@ -48,7 +56,8 @@ def check_card(card: dict[str, Any]) -> None:
             assert all(f["title"] and f["value"] for f in element["facts"])
     for action in card.get("actions", []):
         assert action["type"] == "Action.Submit"
-        assert set(action["data"]) in ({"action", "value"}, {"form"})
+        # A menu's buttons and forms also name the channel they act in.
+        assert set(action["data"]) - {"channel"} in ({"action", "value"}, {"form"})
 
 
 async def test_every_reply_kind_renders_as_an_adaptive_card(core: Core) -> None:

@@ -44,6 +44,8 @@ class ConsolePlatform:
         message_id = f"console-{self._count}"
         self._posted.add(message_id)
         self._write(f"[to {where}] {self._renderer.text(reply.kind, reply.data)}")
+        for line in button_lines(reply):
+            self._write(line)
         return MessageRef(
             platform=self.platform,
             workspace=to.workspace,
@@ -65,6 +67,18 @@ class ConsolePlatform:
     def _check(self, ref: MessageRef) -> None:
         if ref.message_id not in self._posted:
             raise MessageGone(ref.message_id)
+
+
+def button_lines(reply: Reply) -> list[str]:
+    """The console's buttons: each as the command to type for the same effect (a button
+    with no typed twin is left out)."""
+    lines = []
+    for button in reply.buttons:
+        typed = button.value if button.action == "command" else button.typed
+        if typed:
+            where = f" in #{button.channel}" if button.channel else ""
+            lines.append(f"  [{button.label}]{where} type `{typed}`")
+    return lines
 
 
 def _where(ref: MessageRef) -> str:
@@ -134,10 +148,8 @@ class ConsoleSession:
             if reply.visibility is Visibility.CHANNEL and not self.state.direct:
                 text = f"[#{self.state.channel}] {text}"
             self._write(text)
-            for button in reply.buttons:
-                if button.action == "command":
-                    where = f" in #{button.channel}" if button.channel else ""
-                    self._write(f"  [{button.label}]{where} type `{button.value}`")
+            for line in button_lines(reply):
+                self._write(line)
 
 
 def writer(stdout: TextIO) -> Callable[[str], None]:

@@ -18,7 +18,6 @@ from adapters.slack import translate
 from adapters.slack.delivery import Conversation, Delivery
 from adapters.slack.platform import thread_text
 from adapters.slack.render import SlackRenderer
-from bot.commands.library import DRAFT_FORM
 from bot.events import HomeOpened, MemberJoined, MessageSaved, Origin, ReactionChanged
 from bot.replies import Reply, Visibility
 from bot.router import Router
@@ -72,8 +71,7 @@ class SlackListeners:
             app.event(event)(ack=ack_only, lazy=[self.on_event])
         app.event("app_home_opened")(ack=ack_only, lazy=[self.on_home_opened])
         app.action(re.compile(".+"))(ack=ack_only, lazy=[self.on_action])
-        app.view("setup")(self.on_form)
-        app.view(DRAFT_FORM)(self.on_form)
+        app.view(re.compile(".+"))(self.on_form)  # the router knows copbot's forms
         app.shortcut(translate.SAVE_SHORTCUT)(self.on_save_shortcut)
 
     async def drain(self, timeout: float = 10.0) -> None:

@@ -11,8 +11,9 @@ from jinja2 import TemplateNotFound
 
 from adapters.slack.translate import CHANNEL_BLOCK_PREFIX
 from bot.replies import Button, Form, Reply
-from bot.vocabulary import FIELD_LABELS, FIELD_LIMITS, KIND_LABELS
+from bot.vocabulary import FIELD_LABELS, FIELD_LIMITS, FORM_LABELS, KIND_LABELS
 from messages.rendering import Renderer, local_time
+from rituals.catalog import CATALOG
 
 MAX_BLOCKS = 50  # Slack's limit for a message (100 for a view; we keep to 50 everywhere)
 MAX_TEXT = 3000  # Slack's limit for a section's text
@@ -102,8 +103,8 @@ class SlackRenderer:
         return {"text": self.text(reply), "blocks": self.blocks(reply)}
 
     def to_home_view(self, reply: Reply) -> dict[str, Any]:
-        """The App Home tab for views.publish."""
-        return {"type": "home", "blocks": fit_blocks(self._renderer.json(reply.kind, reply.data))}
+        """The App Home tab for views.publish, with the reply's buttons."""
+        return {"type": "home", "blocks": self.blocks(reply)}
 
 
 def to_actions(buttons: tuple[Button, ...]) -> Blocks:
@@ -141,6 +142,8 @@ def to_modal(form: Form, *, channel: str, channel_name: str | None = None) -> di
             labels=dict(FIELD_LABELS),
             limits=dict(FIELD_LIMITS),
             kinds=[{"value": k, "label": label} for k, label in KIND_LABELS.items()],
+            form_labels=dict(FORM_LABELS),
+            templates=[{"key": t.key, "title": t.title} for t in CATALOG],
         )
     except TemplateNotFound:
         raise ValueError(f"no Slack modal for form {form.name!r}") from None

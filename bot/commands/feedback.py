@@ -9,6 +9,7 @@ from bot.clock import Clock
 from bot.commands.onboarding import OnboardingCommands
 from bot.commands.poll_posts import LiveCounts, PollClosing
 from bot.commands.polls import PollCommands
+from bot.commands.pulses import Pulses
 from bot.commands.recognition import RecognitionCommands
 from bot.commands.spec import CommandSpec
 from bot.handlers import EventHandlers
@@ -43,6 +44,7 @@ class Feedback:
         self.polls = PollService(database, clock, VoterKeys(database, secret))
         self.live_counts = LiveCounts(self.polls, outbox, clock)
         self.closing = PollClosing(self.polls, self.live_counts, outbox)
+        self.pulses = Pulses(self.polls)
         self.recognition = RecognitionService(database, clock)
         self.onboarding = OnboardingService(database, clock)
         self._poll_commands = PollCommands(self.polls, self.live_counts, outbox)

@@ -1,6 +1,9 @@
-"""The home view: a person's communities, with quick actions for the ones they steward."""
+"""The home view: a person's communities, with quick actions for the ones they steward, and
+their menu (`bot/commands/menu.py`) below."""
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
 
 from bot.commands.reply_data import community_data
 from bot.events import Origin
@@ -10,11 +13,20 @@ from bot.services.membership import MembershipService
 from bot.vocabulary import role_label
 from storage.models import Role
 
+Menu = Callable[[Origin], Awaitable[Reply]]
+
 
 class HomeView:
-    def __init__(self, communities: CommunityService, membership: MembershipService) -> None:
+    def __init__(
+        self,
+        communities: CommunityService,
+        membership: MembershipService,
+        *,
+        menu: Menu | None = None,
+    ) -> None:
         self._communities = communities
         self._membership = membership
+        self._menu = menu
 
     async def for_user(self, origin: Origin) -> Reply:
         found = [
@@ -40,11 +52,14 @@ class HomeView:
                         "steward": member.role == Role.STEWARD,
                     }
                 )
+        menu = await self._menu(origin) if self._menu is not None and joined else None
         return Reply(
             kind="home",
             data={
                 "user": {"id": origin.user, "name": origin.display_name},
                 "joined": joined,
                 "others": others,
+                "menu": dict(menu.data) if menu is not None else None,
             },
+            buttons=menu.buttons if menu is not None else (),
         )

@@ -115,7 +115,7 @@ class LibraryCommands:
                 "by": {"id": inv.origin.user, "name": inv.origin.user_name},
             },
             visibility=Visibility.CHANNEL if shared.created else Visibility.USER,
-            buttons=(Button(label="Helpful", action="helpful", value=str(resource.id)),),
+            buttons=(helpful_button(resource),),
         )
 
     async def search(self, inv: Invocation) -> Reply:
@@ -289,5 +289,15 @@ class LibraryCommands:
                 "added_tags": [],
                 "by": {"id": resource.shared_by, "name": ""},
             },
-            buttons=(Button(label="Helpful", action="helpful", value=str(resource.id)),),
+            buttons=(helpful_button(resource),),
         )
+
+
+def helpful_button(resource: Resource) -> Button:
+    """The "helpful" mark under a resource (typed: `helpful #N`)."""
+    return Button(
+        label="Helpful",
+        action="helpful",
+        value=str(resource.id),
+        typed=f"helpful #{resource.number}",
+    )

@@ -73,7 +73,12 @@ def poll_message(view: PollView) -> Reply:
     poll = view.poll
     open_ = poll.closed_at is None
     buttons = tuple(
-        Button(label=f"{number}. {label}", action="vote", value=f"{poll.id}:{number}")
+        Button(
+            label=f"{number}. {label}",
+            action="vote",
+            value=f"{poll.id}:{number}",
+            typed=f"vote #{poll.number} {number}",
+        )
         for number, label in enumerate(poll.options, start=1)
     )
     reactions = OPTION_REACTIONS[: len(poll.options)]

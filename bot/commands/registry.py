@@ -10,7 +10,11 @@ from dataclasses import replace
 
 from bot.commands.spec import CommandSpec, Invocation
 from bot.errors import UserError
+from bot.events import Origin
+from bot.handlers import as_list
+from bot.parsing import ParsedCommand
 from bot.replies import Reply
+from bot.services.communities import CommunityService
 from bot.vocabulary import ROLE_PLURALS, ROLES
 
 # A reference to a numbered thing (`#3`): a subcommand's word may follow it.
@@ -120,3 +124,22 @@ class CommandRegistry:
             return self._by_name[prefixed[0]].name
         close = difflib.get_close_matches(lowered, verbs, n=1, cutoff=0.6)
         return self._by_name[close[0]].name if close else None
+
+
+async def run_command(
+    registry: CommandRegistry,
+    communities: CommunityService,
+    origin: Origin,
+    command: ParsedCommand,
+) -> list[Reply]:
+    """Run one parsed command as `origin.user` where `origin` says, with the command's own
+    checks (options, community, role): the same for a typed line, a button and a form."""
+    spec = registry.get(command.verb)
+    if spec is None:
+        suggestion = registry.suggest(command.verb)
+        raise UserError("unknown_command", usage="help", verb=command.verb, suggestion=suggestion)
+    spec.check(command)  # before any query: a typo in an option costs nothing
+    community, caller = await communities.where_and_who(origin) if spec.scoped else (None, None)
+    invocation = Invocation(origin=origin, command=command, community=community, caller=caller)
+    check_allowed(spec, invocation)
+    return as_list(await spec.handler(invocation))

@@ -30,6 +30,7 @@ ASK = "ask"  # the facilitator of a rotating ritual is asked to confirm
 NUDGE = "nudge"  # the stewards, when nobody has confirmed close to the meeting
 PAIRS = "pairs"  # a peer-mentoring cycle's pairs, each told in a direct message
 REMIND_NOW = "remind"  # remind:<epoch second>, a reminder a steward asked for
+PULSE = "pulse"  # "how was it?" in the channel as the meeting ends (unless `pulse=no`)
 
 PEER_MENTORING = "peer-mentoring"  # the catalog template whose meetings pair people
 
@@ -61,6 +62,7 @@ class DeliveryTimes:
     nudge: timedelta = timedelta(days=2)  # the stewards are told this long before
     start_grace: timedelta = timedelta(minutes=15)  # a start post later than this is skipped
     pairs_grace: timedelta = timedelta(days=1)  # pairs later than this (one-off) are skipped
+    pulse_grace: timedelta = timedelta(hours=12)  # a pulse later than this is skipped
     lease: timedelta = timedelta(minutes=2)  # a claim's hold; then another process may look
 
 
@@ -105,7 +107,8 @@ def planned(
 ) -> list[tuple[str, datetime]]:
     """The deliveries a meeting gets, as (kind, due). A reminder or nudge that was due before
     the ritual existed is not planned: nobody was waiting for it. The start post, the ask and
-    the pairs always are (late is better than never for those, within their own limits)."""
+    the pairs always are (late is better than never for those, within their own limits). The
+    pulse is due as the meeting ends."""
     start = occurrence.starts_at
     wanted: list[tuple[str, datetime]] = [
         (reminder_kind(minutes), start - timedelta(minutes=minutes))
@@ -117,6 +120,8 @@ def planned(
         wanted.append((NUDGE, start - times.nudge))
     if ritual.template == PEER_MENTORING:
         wanted.append((PAIRS, start))
+    if ritual.pulse:
+        wanted.append((PULSE, occurrence.ends_at))
     late_ok = (START, ASK, PAIRS)
     return [(kind, due) for kind, due in wanted if kind in late_ok or due >= ritual.created_at]
 
@@ -576,6 +581,11 @@ def skip_reason(
         case "pairs":
             if now > start + times.pairs_grace and not _cycle_running(claim, now):
                 return "the cycle is over"
+        case "pulse":
+            if not claim.ritual.pulse:
+                return "the ritual no longer asks for a pulse"
+            if now > occurrence.ends_at + times.pulse_grace:
+                return "more than the pulse grace late"
         case _:
             return f"unknown kind {kind}"
     return None

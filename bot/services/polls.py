@@ -259,6 +259,63 @@ class PollService:
                     raise
         raise AssertionError("unreachable")
 
+    async def pulse(
+        self, community: Community, occurrence_id: int, draft: PollDraft, *, creator: str = ""
+    ) -> Poll:
+        """The pulse poll of meeting `occurrence_id`: made the first time it is asked for,
+        the same poll after that (a retried delivery, another process)."""
+        draft = draft.validated()
+        query = select(Poll).where(Poll.occurrence_id == occurrence_id)
+        for attempt in range(NUMBER_ATTEMPTS):
+            now = self._clock.now()
+            try:
+                async with self._database.session() as session:
+                    found = (await session.exec(query)).first()
+                    if found is not None:
+                        return found
+                    highest = (
+                        await session.exec(
+                            select(func.max(Poll.number)).where(Poll.community_id == community.id)
+                        )
+                    ).one()
+                    assert community.id is not None
+                    poll = Poll(
+                        community_id=community.id,
+                        number=(highest or 0) + 1,
+                        question=draft.question,
+                        options=list(draft.options),
+                        anonymous=draft.anonymous,
+                        created_by=creator,
+                        created_at=now,
+                        closes_at=now + draft.closes_in if draft.closes_in else None,
+                        occurrence_id=occurrence_id,
+                    )
+                    session.add(poll)
+                    await session.flush()
+                    record(
+                        session,
+                        community,
+                        creator,
+                        "poll.created",
+                        now,
+                        poll=poll.number,
+                        options=len(draft.options),
+                        anonymous=draft.anonymous,
+                        occurrence=occurrence_id,
+                    )
+                    return poll
+            except IntegrityError:  # the number or the meeting was taken meanwhile
+                if attempt == NUMBER_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def pulse_of(self, occurrence_id: int) -> Poll | None:
+        """The pulse poll of meeting `occurrence_id`, once it was made."""
+        async with self._database.session() as session:
+            return (
+                await session.exec(select(Poll).where(Poll.occurrence_id == occurrence_id))
+            ).first()
+
     async def attach_message(self, poll: Poll, ref: MessageRef | None) -> None:
         """Remember where the poll was posted (None: forget it, the message is gone)."""
         values = {

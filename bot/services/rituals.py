@@ -435,6 +435,23 @@ class RitualService:
 
         return await self._change(community, origin, number, "cancelled", change)
 
+    async def meeting_id(self, community: Community, number: int, day: date | None) -> int:
+        """The id of ritual `#number`'s meeting on `day` (or its next one), made a row if it
+        is not one yet, for answering it by command."""
+
+        async def work(session: AsyncSession) -> int:
+            assert community.id is not None
+            ritual = await find_ritual(session, community.id, number)
+            if ritual.status != ACTIVE:
+                raise UserError("ritual_cancelled", number=ritual.number, title=ritual.title)
+            meeting = self._meeting(ritual, schedule_of(ritual), day, self._clock.now())
+            end = meeting.start + timedelta(microseconds=1)
+            [row] = await ensure_occurrences(session, ritual, start=meeting.start, end=end)
+            assert row.id is not None
+            return row.id
+
+        return await in_transaction(self._database, work)
+
     def _meeting(
         self, ritual: Ritual, schedule: Schedule, day: date | None, now: datetime
     ) -> recurrence.Occurrence:
