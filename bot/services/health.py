@@ -24,6 +24,7 @@ from bot.services.health_signs import (
     falling_attendance,
     figures_of,
 )
+from bot.vocabulary import PULSE_OPTIONS, PULSE_SCORE_TOP
 from storage.database import Database
 from storage.models import (
     Activity,
@@ -258,8 +259,8 @@ def _pulse_votes(community_id: int, since: datetime, until: datetime) -> Any:
         .subquery()
     )
     return (
-        select(ranked.c.occurrence_id, (literal(5) - ranked.c.option).label("score"))
-        .where(ranked.c.rank == 1, ranked.c.option.between(1, 4))
+        select(ranked.c.occurrence_id, (literal(PULSE_SCORE_TOP) - ranked.c.option).label("score"))
+        .where(ranked.c.rank == 1, ranked.c.option.between(1, len(PULSE_OPTIONS)))
         .subquery()
     )
 
