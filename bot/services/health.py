@@ -99,11 +99,13 @@ class HealthService:
             sessions = await _sessions(session, community.id, period.before, period.until)
             people = await _people(session, community.id, period)
             counts = await _counts(session, community.id, period)
-            names = await _names(session, community.id)
             warnings = await _warnings(session, community, period, now)
-        this = [s for s in sessions if s.starts_at >= period.since]
-        before = [s for s in sessions if s.starts_at < period.since]
-        warnings.extend(_meeting_warnings(sessions, this))
+            this = [s for s in sessions if s.starts_at >= period.since]
+            before = [s for s in sessions if s.starts_at < period.since]
+            warnings.extend(_meeting_warnings(sessions, this))
+            named = {w["person"] for w in warnings if "person" in w}
+            named.update(p for w in warnings for p in w.get("people", ()))
+            names = await _names(session, community.id, named)
         return Report(
             community=community,
             period=period,
@@ -113,11 +115,6 @@ class HealthService:
             warnings=warnings,
             names=names,
         )
-
-    async def sessions(self, community_id: int, since: datetime, until: datetime) -> list[Session]:
-        """The meetings that took place in [since, until), oldest first (for the chart)."""
-        async with self._database.session() as session:
-            return await _sessions(session, community_id, since, until)
 
     # Chart links ---------------------------------------------------------------------------
 
@@ -354,10 +351,13 @@ async def _counts(
     )
 
 
-async def _names(session: AsyncSession, community_id: int) -> dict[str, str]:
+async def _names(session: AsyncSession, community_id: int, users: set[str]) -> dict[str, str]:
+    """The display names of `users` in the community (the people warnings name)."""
+    if not users:
+        return {}
     rows = await session.exec(
         select(col(Member.user_id), col(Member.display_name)).where(  # type: ignore[call-overload]
-            col(Member.community_id) == community_id
+            col(Member.community_id) == community_id, col(Member.user_id).in_(sorted(users))
         )
     )
     return {user_id: name for user_id, name in rows.all()}
