@@ -14,6 +14,7 @@ from bot.commands.absences import AbsenceCommands
 from bot.commands.community import CommunityCommands
 from bot.commands.data_rights import DataRightsCommands
 from bot.commands.feedback import Feedback
+from bot.commands.health import HealthCommands
 from bot.commands.help import HelpCommands
 from bot.commands.home import HomeView
 from bot.commands.library import LibraryCommands
@@ -24,6 +25,7 @@ from bot.commands.reminders import ReminderCommands
 from bot.commands.rituals import RitualCommands
 from bot.commands.rotation import RotationCommands
 from bot.deliveries import DeliveryRunner
+from bot.digests import DigestRunner
 from bot.handlers import EventHandlers
 from bot.outbox import Outbox
 from bot.router import Router
@@ -33,6 +35,7 @@ from bot.services.communities import CommunityService
 from bot.services.downloads import DownloadService
 from bot.services.export import ExportService
 from bot.services.forgetting import ForgetService
+from bot.services.health import HealthService
 from bot.services.ledger import EventLedger
 from bot.services.library import LibraryService
 from bot.services.membership import MembershipService
@@ -64,6 +67,8 @@ class Core:
     absences: AbsenceService
     feedback: Feedback
     downloads: DownloadService
+    health: HealthService
+    digests: DigestRunner
 
 
 def build_core(
@@ -83,6 +88,7 @@ def build_core(
     outbox = Outbox(database, clock)
     deliveries = DeliveryRunner(database, clock, outbox, public_url=settings.base_url)
     deliveries.on_occurrences(facilitator_planner(clock))
+    health = HealthService(database, clock, public_url=settings.public_url)
     registry = CommandRegistry()
     handlers = EventHandlers()
     community_commands = CommunityCommands(communities, membership)
@@ -114,6 +120,7 @@ def build_core(
         AbsenceCommands(absences),
         feedback,
         data_rights,
+        HealthCommands(health, clock),
     ):
         for spec in group.specs():
             registry.add(spec)
@@ -153,6 +160,8 @@ def build_core(
         absences=absences,
         feedback=feedback,
         downloads=DownloadService(database, clock),
+        health=health,
+        digests=DigestRunner(database, clock, outbox, health),
     )
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from adapters.calendar import mount_calendar
+from adapters.charts import mount_charts
 from adapters.console.adapter import ConsolePlatform
 from adapters.downloads import mount_downloads
 from adapters.server import listening, server_app
@@ -29,6 +30,7 @@ from storage.database import Database
 log = logging.getLogger(__name__)
 
 UPKEEP_SECONDS = 60.0
+DIGEST_SECONDS = 3600.0  # the monthly digests are looked at hourly (sent once a month)
 
 
 async def upkeep(core: Core) -> None:
@@ -51,6 +53,7 @@ def web_app(core: Core) -> web.Application:
     app = server_app(core)
     mount_calendar(app, core)
     mount_downloads(app, core)
+    mount_charts(app, core)
     settings = core.settings
     if settings.slack_configured:
         from adapters.slack.app import SlackAdapter  # only a Slack deployment loads Bolt
@@ -98,6 +101,7 @@ async def running(
         core.deliveries.start(scheduler)  # reminders and the rest, on their second
         for name, seconds, job in core.feedback.jobs():
             scheduler.every(name, seconds, job)
+        scheduler.every("monthly digests", DIGEST_SECONDS, core.digests.run)
         if app is not None:
             await stack.enter_async_context(
                 listening(app, settings.host, settings.port, access_log=settings.access_log)

@@ -2,8 +2,10 @@
 
 Its rituals get a past too: the same commands run through a second core whose clock starts
 some months back and walks forward meeting by meeting (facilitators confirm, a steward
-records who came, the latest meetings' pulses are answered), so the history is what copbot
-itself would have written. Then polls of the present: one closed, two open."""
+records who came and answers each meeting's pulse, people share wins, kudos and resources), so
+the history is what copbot itself would have written. Then polls of the present: one closed,
+two open. Its last weeks hold warning signs for `stats`: fewer people at each show and tell,
+and two newcomers who have not come to a meeting yet."""
 
 from __future__ import annotations
 
@@ -48,7 +50,22 @@ DEMO_RITUALS: tuple[tuple[str, str], ...] = (
     ("chen", 'ritual add office-hours where="https://meet.example.com/ds-office-hours"'),
 )
 HISTORY = timedelta(weeks=18)  # how far back the rituals' history begins
-PULSES = 6  # the latest meetings get a pulse with answers (the newest one still open)
+NEWCOMERS = ("mia", "noah")  # joined six weeks ago, and have not come to a meeting since
+FADING = (7, 5, 4, 2)  # how many came to the last show and tells
+DEMO_WINS = (
+    "Our churn model is now used by the retention team",
+    "Cut the nightly pipeline from 3 hours to 40 minutes",
+    "First open-source release of our feature store helpers",
+    "The forecasting notebook saved finance a week of work",
+)
+DEMO_RESOURCES = (
+    ("https://scikit-learn.org/stable/modules/cross_validation.html", "Cross-validation", "#ml"),
+    ("https://docs.getdbt.com/docs/build/data-tests", "dbt data tests", "#dbt"),
+    ("https://otexts.com/fpp3/", "Forecasting: principles and practice", "#forecasting"),
+    ("https://mlflow.org/docs/latest/index.html", "MLflow docs", "#mlops"),
+    ("https://huggingface.co/docs/transformers/index", "Transformers docs", "#nlp"),
+    ("https://www.tableau.com/learn/articles/data-visualization", "Visualisation basics", "#viz"),
+)
 # How people answer a pulse (great, useful, meh, not useful): mostly well.
 PULSE_WEIGHTS = (5, 4, 2, 1)
 # Polls of the present: (author, poll command, votes as (voter, option)), closed at the end
@@ -110,21 +127,27 @@ async def seed_demo(
         )
         return replies
 
+    # The community begins a week before its rituals' history, through a core whose clock
+    # walks forward from then (a second run only finds it all done).
+    clock = FixedClock(core.clock.now() - HISTORY - timedelta(weeks=1))
+    past = build_core(core.settings, database=core.database, clock=clock)
     await run(
         "alice",
         'setup "Data Science" kind=cop domain="Machine learning, statistics and '
         'analytics" mission="Share reusable patterns, review each other\'s work '
         'and grow new practitioners"',
+        router=past.router,
     )
     for name, role, skills in DEMO_PEOPLE:
         if name != "alice":
-            await run(name, "join")
-        await run(name, f"skills {skills}")
+            await run(name, "join", router=past.router)
+        await run(name, f"skills {skills}", router=past.router)
         if role not in {"member", "steward"}:
-            await run("alice", f"role <@{name}|{name.capitalize()}> {role}")
+            await run("alice", f"role <@{name}|{name.capitalize()}> {role}", router=past.router)
     [listing] = await run("alice", "ritual list")
     if not listing.data.get("rituals"):
-        await _ritual_history(core, run, since=core.clock.now() - HISTORY)
+        clock.when = core.clock.now() - HISTORY
+        await _ritual_history(core, past, clock, run)
         await _polls(core, run)
     return DemoResult(channel=channel, people=len(DEMO_PEOPLE), problems=tuple(problems))
 
@@ -132,10 +155,10 @@ async def seed_demo(
 Run = Callable[..., Awaitable[list[Reply]]]
 
 
-async def _ritual_history(core: Core, run: Run, *, since: datetime) -> None:
-    """Add the rituals at `since` and live through their meetings until now."""
-    clock = FixedClock(since)
-    past = build_core(core.settings, database=core.database, clock=clock)
+async def _ritual_history(core: Core, past: Core, clock: FixedClock, run: Run) -> None:
+    """Add the rituals through `past` at its clock's time and live through their meetings
+    until now."""
+    since = clock.when
 
     async def then(user: str, text: str) -> list[Reply]:
         return await run(user, text, router=past.router)
@@ -151,11 +174,17 @@ async def _ritual_history(core: Core, run: Run, *, since: datetime) -> None:
     people = [name for name, role, _ in DEMO_PEOPLE if role != "sponsor"]
     [agenda] = await then("alice", "ritual next 50")
     meetings = [m for m in agenda.data["meetings"] if _at(m["start"]) < core.clock.now()]
-    ended = [i for i, m in enumerate(meetings) if _at(m["end"]) < core.clock.now()]
-    pulsed = ended[-PULSES:]
+    pulsed = [i for i, m in enumerate(meetings) if _at(m["end"]) < core.clock.now()]
+    shows = [i for i, m in enumerate(meetings) if m["ritual"]["number"] == 2]
+    fading = dict(zip(shows[-len(FADING) :], FADING, strict=False))
+    joined = False
     for index, meeting in enumerate(meetings):
         number, day = meeting["ritual"]["number"], meeting["day"]
         clock.when = _at(meeting["start"]) - timedelta(days=1)
+        if not joined and core.clock.now() - clock.when < timedelta(weeks=6):
+            joined = True
+            for name in NEWCOMERS:
+                await then(name, "join")
         if meeting["rotate"]:
             [plan] = await then("alice", f"rotation #{number} 1")
             facilitator = _who(plan.data["meetings"][0])
@@ -163,13 +192,26 @@ async def _ritual_history(core: Core, run: Run, *, since: datetime) -> None:
                 verb = "skip" if index == 5 else "confirm"  # one facilitator cannot make it
                 await then(facilitator, f"rotation #{number} {verb} {day}")
         clock.when = _at(meeting["end"]) + timedelta(hours=1)
-        came = rng.sample(people, k=rng.randint(3, 7))
+        came = rng.sample(people, k=fading.get(index) or rng.randint(3, 7))
         mentions = " ".join(f"<@{name}|{name.capitalize()}>" for name in came)
         await then("alice", f"ritual attended #{number} {day} {mentions}")
         if index in pulsed:
             latest = index == pulsed[-1]
             await _pulse(past, meeting, came, rng, now=core.clock.now(), latest=latest)
+        await _shared(then, index, came, rng)
     await core.feedback.polls.close_due()  # the older pulses have closed by now
+
+
+async def _shared(then: Run, index: int, came: list[str], rng: random.Random) -> None:
+    """After some meetings, someone who came shares a win, thanks another, or a link."""
+    who, other = rng.sample(came, k=2)
+    if index % 3 == 0:
+        await then(who, f'win "{DEMO_WINS[index // 3 % len(DEMO_WINS)]}"')
+    if index % 2 == 1:
+        await then(who, f'kudos <@{other}|{other.capitalize()}> "for the great questions"')
+    if index % 4 == 2 and index // 4 < len(DEMO_RESOURCES):
+        url, title, tag = DEMO_RESOURCES[index // 4]
+        await then(who, f'share {url} "{title}" {tag}')
 
 
 async def _pulse(

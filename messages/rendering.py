@@ -46,6 +46,24 @@ def plural(noun: str, count: int = 2) -> str:
     return noun if count == 1 else noun + "s"
 
 
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[Any], low: float | None = None, high: float | None = None) -> str:
+    """Numbers as a line of bars (`▁▃█`), scaled between `low` and `high` (default: the
+    values' own least and most)."""
+    numbers = [float(v) for v in values]
+    if not numbers:
+        return ""
+    least = min(numbers) if low is None else low
+    span = (max(numbers) if high is None else high) - least
+    top = len(SPARKS) - 1
+    return "".join(
+        SPARKS[0 if span <= 0 else min(top, max(0, round((n - least) / span * top)))]
+        for n in numbers
+    )
+
+
 def make_environment() -> Environment:
     """A fresh environment over `messages/templates` (strict: a missing value is an error)."""
     environment = Environment(
@@ -61,6 +79,7 @@ def make_environment() -> Environment:
     environment.policies["json.dumps_kwargs"] = {"ensure_ascii": False}
     environment.filters["words"] = word_list
     environment.filters["plural"] = plural
+    environment.filters["sparkline"] = sparkline
     return environment
 
 
@@ -155,3 +174,9 @@ def template_kinds(surface: str) -> list[str]:
         for p in (TEMPLATES / surface).glob("*" + suffix)
         if not p.name.startswith("_")
     )
+
+
+def chart_words() -> dict[str, Any]:
+    """The words on the health chart: `attendance`, `pulse` and the pulse `scale` (1 to 4)."""
+    module = make_environment().get_template("text/_chart.txt.j2").module
+    return {name: getattr(module, name) for name in ("attendance", "pulse", "scale")}

@@ -522,6 +522,7 @@ class Win(SQLModel, table=True):
     """A win a member shared with their community."""
 
     __tablename__ = "wins"
+    __table_args__ = (Index("ix_wins_community_created", "community_id", "created_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     community_id: int = Field(foreign_key="communities.id", index=True)
@@ -534,6 +535,7 @@ class Kudos(SQLModel, table=True):
     """Thanks from one person to another, shared in the community's channel."""
 
     __tablename__ = "kudos"
+    __table_args__ = (Index("ix_kudos_community_created", "community_id", "created_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     community_id: int = Field(foreign_key="communities.id", index=True)
@@ -597,3 +599,42 @@ class Download(SQLModel, table=True):
     content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: datetime = _when(nullable=False)
     expires_at: datetime = _when(nullable=False)
+
+
+# Health: chart links and the monthly digest ----------------------------------------------
+
+
+class ChartLink(SQLModel, table=True):
+    """An unguessable link to a community's health chart over one period
+    (`/charts/<token>.png`): the chart is drawn when the link is fetched, until `expires_at`."""
+
+    __tablename__ = "chart_links"
+    __table_args__ = (Index("ix_chart_links_expires_at", "expires_at"),)
+
+    token: str = Field(primary_key=True, max_length=64)
+    community_id: int = Field(foreign_key="communities.id")
+    since: datetime = _when(nullable=False)
+    until: datetime = _when(nullable=False)
+    expires_at: datetime = _when(nullable=False)
+
+
+class HealthDigest(SQLModel, table=True):
+    """A community's monthly digest for `month` (YYYY-MM), sent once: claimed before it is
+    sent (`claimed_until`), over once `sent_at` is set. `posts` holds each recipient's state
+    (posting, then sent or unknown), so a retry never sends to anyone twice."""
+
+    __tablename__ = "health_digests"
+    __table_args__ = (
+        UniqueConstraint("community_id", "month"),
+        Index("ix_health_digests_open", "sent_at", "claimed_until"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="communities.id")
+    month: str = Field(max_length=7)
+    claimed_at: datetime | None = _when(nullable=True)
+    claimed_until: datetime | None = _when(nullable=True)
+    sent_at: datetime | None = _when(nullable=True)
+    outcome: str = Field(default="", max_length=16)  # sent, skipped, unknown
+    posts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    attempts: int = Field(default=0)

@@ -97,6 +97,7 @@ SCRIPT: tuple[tuple[str, str], ...] = (
 # Run once the clock has passed the one-off meeting above.
 LATER: tuple[tuple[str, str], ...] = (
     ("alice", "ritual attended #2 <@bob|Bob> <@carol|Carol>"),
+    ("alice", "stats days=30"),
     ("alice", "leave <@bob|Bob>"),
 )
 # After the home view: bob, now the only member, leaves and so archives the community.
@@ -155,6 +156,9 @@ async def collect_replies(core: Core) -> dict[str, Reply]:
         )
         for reply in await core.router.handle(pressed):
             found.setdefault(reply.kind, reply)
+    # A month on, the monthly digest reaches the stewards.
+    core.clock.advance(days=31)
+    await core.digests.run()
     for reply in capture.sent:
         found.setdefault(reply.kind, reply)
     # Data rights last: forgetting carol changes what the steps above would see.

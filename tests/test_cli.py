@@ -145,7 +145,7 @@ def test_demo_seeds_a_community_to_explore(tmp_path: Path) -> None:
         stdin="members\nwho forecasting\n",
         database=database,
     )
-    assert "Data Science: 12 members" in chat.stdout
+    assert "Data Science: 14 members" in chat.stdout  # a dozen, and two newcomers
     assert "@Kai (sponsor)" in chat.stdout and "@emeka: forecasting" in chat.stdout.lower()
 
 

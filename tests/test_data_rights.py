@@ -22,6 +22,7 @@ from storage.models import (
     Delivery,
     Download,
     Expertise,
+    HealthDigest,
     HelpfulMark,
     Kudos,
     Member,
@@ -146,6 +147,11 @@ async def seed_everything(bot: ConsoleBot, clock: FixedClock) -> None:
                 )
             )
         session.add(ProcessedEvent(platform="console", event_id=f"{PERSON}-1", received_at=now))
+        session.add(
+            HealthDigest(
+                community_id=1, month="2026-02", sent_at=now, outcome="sent", posts={PERSON: "sent"}
+            )
+        )
         session.add(
             Download(
                 token="t" * 43,
@@ -299,6 +305,7 @@ async def test_forget_me_leaves_no_value_naming_the_person(
         "pending_posts",
         "processed_events",
         "downloads",
+        "health_digests",
     }
     answer = await bot.say("forget me confirm", as_=PERSON, direct=True)
     assert answer.startswith("Done: copbot has forgotten you in this workspace.")

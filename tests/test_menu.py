@@ -10,11 +10,10 @@ from collections.abc import Mapping
 from sqlmodel import select
 
 from bot.app import Core
-from bot.commands.spec import CommandSpec, Invocation
 from bot.events import ButtonPressed, CommandInvoked, FormSubmitted, Origin
 from bot.replies import Reply
 from bot.vocabulary import MENU_LABELS
-from storage.models import Occurrence, Poll, Ritual, Role
+from storage.models import Occurrence, Poll, Ritual
 from tests.console_bot import ConsoleBot
 
 
@@ -82,8 +81,9 @@ async def test_a_stewards_menu_in_a_direct_message(core: Core, bot: ConsoleBot) 
     labels = [b.label for b in reply.buttons]
     assert labels[:2] == [MENU_LABELS["schedule"], MENU_LABELS["poll"]]
     assert {b.channel for b in reply.buttons} == {"ds"}
-    # Export is a command: its button acts in the community's channel.
-    assert MENU_LABELS["export"] in labels
+    # The health report and export are commands: their buttons act in the community's channel.
+    assert "[Health report] in #ds type `stats`" in shown
+    assert MENU_LABELS["stats"] in labels and MENU_LABELS["export"] in labels
 
 
 async def test_a_members_menu_shows_their_own_answers_and_volunteering(
@@ -118,24 +118,13 @@ async def test_the_menu_holds_only_the_callers_workspace(core: Core, bot: Consol
     assert {b.channel for b in theirs.buttons} == {"other"}
 
 
-async def test_command_buttons_appear_once_the_command_is_registered_and_check_roles(
-    core: Core, bot: ConsoleBot
-) -> None:
+async def test_command_buttons_run_the_command_and_check_roles(core: Core, bot: ConsoleBot) -> None:
     await a_community_with_a_ritual(bot)
-
-    async def stats(inv: Invocation) -> Reply:
-        return Reply(kind="oops", data={"error_id": "stats-ran"})
-
-    core.router.registry.add(
-        CommandSpec(
-            name="stats", handler=stats, needs_community=True, roles=frozenset({Role.STEWARD})
-        )
-    )
     reply = await menu_of(core, "alice")
     [health] = [b for b in reply.buttons if b.label == MENU_LABELS["stats"]]
     assert (health.action, health.value, health.channel) == ("command", "stats", "ds")
     [ran] = await press(core, "alice", health.action, health.value)
-    assert ran.data["error_id"] == "stats-ran"
+    assert ran.kind == "stats" and ran.data["community"]["name"] == "Data Science"
     # Someone else pressing the same button (a forwarded or stale menu) is refused.
     [refused] = await press(core, "bob", health.action, health.value)
     assert refused.kind == "error" and refused.data["error"] == "role_required"

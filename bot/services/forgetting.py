@@ -34,6 +34,7 @@ from storage.models import (
     Expertise,
     FacilitatorPool,
     FacilitatorSkip,
+    HealthDigest,
     HelpfulMark,
     Kudos,
     Member,
@@ -185,6 +186,7 @@ class _Forgetting:
         await self._feedback(voter_keys)
         await self._library()
         await self._activity()
+        await self._digests()
 
     async def _membership(self) -> None:
         in_workspace = col(Member.community_id).in_(self.community_ids)
@@ -413,6 +415,19 @@ class _Forgetting:
         ).all()
         for row in rows:
             row.detail = scrub(row.detail, self.user, self.marker)
+            self.session.add(row)
+
+    async def _digests(self) -> None:
+        """Whom the monthly digests went to (kept so none is sent twice): their key becomes
+        the pseudonym."""
+        ours = col(HealthDigest.community_id).in_(self.community_ids)
+        rows = (
+            await self.session.exec(
+                select(HealthDigest).where(ours, _mentions(HealthDigest.posts, self.user))
+            )
+        ).all()
+        for row in rows:
+            row.posts = scrub(row.posts, self.user, self.marker)
             self.session.add(row)
 
 
