@@ -32,6 +32,7 @@ MAIN_COMMANDS = {
     "who",
     "skills",
     "communities",
+    "menu",
 }
 
 

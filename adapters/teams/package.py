@@ -69,9 +69,11 @@ def app_manifest(
         "description": {
             "short": "Keeps your Community of Practice connected and active",
             "full": (
-                "copbot helps a Community of Practice run itself: members join and leave "
-                "communities, list who is in them, find colleagues by skill, and get regular "
-                "rituals such as meetups and pairings announced in the team."
+                "copbot helps a Community of Practice run itself: members join and find "
+                "colleagues by skill; rituals such as deep dives and office hours get reminders, "
+                "RSVPs and a fair facilitator rotation; polls and a pulse after each session "
+                "gather feedback; a library keeps what the community learns; stewards see the "
+                "community's health and get a menu of what needs them."
             ),
         },
         "icons": {"color": "color.png", "outline": "outline.png"},
