@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from adapters.slack.manifest import dump_manifest, load_manifest, manifest_for_url
+from messages.commands import command_texts
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BASE_URL = "https://copbot.example.org"
@@ -45,7 +46,9 @@ def test_manifest_declares_the_cop_command(manifest: dict[str, Any]) -> None:
 
     assert command["command"] == "/cop"
     assert command["description"]
-    assert "setup" in command["usage_hint"]
+    # The hint names real commands (as messages/commands.yml words them).
+    hinted = [part.split('"')[0].split("<")[0].strip() for part in command["usage_hint"].split("|")]
+    assert "setup" in hinted and set(hinted) <= set(command_texts())
     assert command["should_escape"] is True
     assert "url" not in command
 
