@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, case, func
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -18,7 +18,16 @@ from bot.services.locks import lock_active_community
 from bot.text import clean_origin, one_line
 from bot.vocabulary import ROLE_PHRASES, ROLES, SKILL_LENGTH_MAX, SKILLS_MAX
 from storage.database import Database
-from storage.models import Community, Expertise, Member, Role
+from storage.models import Community, Expertise, ExpertiseTerm, Member, Role, Workspace
+from storage.search_terms import normalised, terms_of
+
+# A page of the directory, and how many people `who` names at most: every read is bounded.
+DIRECTORY_PAGE = 20
+WHO_PEOPLE = 20
+# Rows `who` reads for those people (a person may match in several communities or skills).
+WHO_ROWS = 100
+# The communities a person's home view lists as theirs.
+HOME_COMMUNITIES = 50
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,6 +55,24 @@ def _group(rows: Sequence[tuple[str, str, str, str | None]]) -> list[Listing]:
 
 
 @dataclass(frozen=True, kw_only=True)
+class DirectoryPage:
+    """One page of a community's directory; `total` counts every member it pages through."""
+
+    listings: tuple[Listing, ...]
+    total: int
+    page: int
+    more: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class Found:
+    """The people `who` found, at most `WHO_PEOPLE`; `more` when others matched too."""
+
+    listings: tuple[Listing, ...]
+    more: bool
+
+
+@dataclass(frozen=True, kw_only=True)
 class RoleChange:
     member: Member
     previous: str
@@ -65,6 +92,20 @@ class Departure:
 def skill_tag(label: str) -> str:
     """The form of a skill `who` searches (lower case; "ß" becomes "ss")."""
     return label.casefold()
+
+
+def add_terms(session: AsyncSession, community: Community, expertise: Expertise) -> None:
+    """Make a saved skill findable by `who` (its normalised terms, one row each)."""
+    assert expertise.id is not None and community.id is not None
+    for term in sorted(terms_of(expertise.tag)):
+        session.add(
+            ExpertiseTerm(
+                expertise_id=expertise.id,
+                workspace_id=community.workspace_id,
+                community_id=community.id,
+                term=term,
+            )
+        )
 
 
 def split_skills(text: str) -> list[str]:
@@ -244,10 +285,17 @@ class MembershipService:
             member = await self._active(session, community, origin.user)
             if member is None:
                 raise UserError("join_first", usage="join", community=community.name)
+            assert member.id is not None
+            owned = select(Expertise.id).where(col(Expertise.member_id) == member.id)
+            await session.exec(
+                delete(ExpertiseTerm).where(col(ExpertiseTerm.expertise_id).in_(owned))
+            )
             await session.exec(delete(Expertise).where(col(Expertise.member_id) == member.id))
-            for label in skills:
-                assert member.id is not None
-                session.add(Expertise(member_id=member.id, tag=skill_tag(label), label=label))
+            saved = [Expertise(member_id=member.id, tag=skill_tag(x), label=x) for x in skills]
+            session.add_all(saved)
+            await session.flush()
+            for expertise in saved:
+                add_terms(session, community, expertise)
             record(
                 session,
                 community,
@@ -258,45 +306,106 @@ class MembershipService:
             )
             return skills
 
-    async def directory(self, community: Community, role: Role | None = None) -> list[Listing]:
-        """Active members, stewards first, each with their expertise (one query)."""
-        query = (
-            select(Member.user_id, Member.display_name, Member.role, Expertise.label)
-            .join(Expertise, col(Expertise.member_id) == Member.id, isouter=True)
-            .where(Member.community_id == community.id, col(Member.active))
-            .order_by(col(Member.id), col(Expertise.id))
-        )
+    async def directory(
+        self, community: Community, role: Role | None = None, *, page: int = 1
+    ) -> DirectoryPage:
+        """A page of active members, stewards first then by name, each with their expertise
+        (three bounded queries: the count, the page, the page's skills)."""
+        page = max(page, 1)
+        where: list[ColumnElement[bool]] = [
+            col(Member.community_id) == community.id,
+            col(Member.active).is_(True),
+        ]
         if role is not None:
-            query = query.where(Member.role == role)
+            where.append(col(Member.role) == role)
+        rank = case({r: i for i, r in enumerate(ROLES)}, value=col(Member.role), else_=len(ROLES))
+        query = (
+            select(Member.id, Member.user_id, Member.display_name, Member.role)
+            .where(*where)
+            .order_by(rank, func.lower(col(Member.display_name)), col(Member.id))
+            .offset((page - 1) * DIRECTORY_PAGE)
+            .limit(DIRECTORY_PAGE + 1)
+        )
         async with self._database.session() as session:
-            rows = (await session.exec(query)).all()
-        listings = _group(rows)
-        order = {r: i for i, r in enumerate(ROLES)}
-        return sorted(
-            listings, key=lambda x: (order.get(Role(x.role), 9), x.display_name.casefold())
+            total = (await session.exec(select(func.count(col(Member.id))).where(*where))).one()
+            people = (await session.exec(query)).all()
+            shown = people[:DIRECTORY_PAGE]
+            skills: dict[int | None, list[str]] = {member_id: [] for member_id, *_ in shown}
+            if shown:
+                labels = (
+                    select(Expertise.member_id, Expertise.label)
+                    .where(col(Expertise.member_id).in_(list(skills)))
+                    .order_by(col(Expertise.id))
+                )
+                for member_id, label in await session.exec(labels):
+                    skills[member_id].append(label)
+        listings = tuple(
+            Listing(user_id=user_id, display_name=name, role=role_, skills=tuple(skills[i]))
+            for i, user_id, name, role_ in shown
+        )
+        return DirectoryPage(
+            listings=listings, total=int(total), page=page, more=len(people) > DIRECTORY_PAGE
         )
 
-    async def who(self, community_ids: list[int], topic: str) -> list[Listing]:
-        """Active members whose expertise mentions `topic` (case-insensitive)."""
-        needle = " ".join(topic.split()).casefold()
+    async def who(self, origin: Origin, community: Community | None, topic: str) -> Found:
+        """Active members whose expertise has `topic` as a term, in `community` or else in
+        every active community of the caller's workspace (an index range, read up to a limit)."""
+        needle = normalised(topic)
         if not needle:
-            return []
+            return Found(listings=(), more=False)
         query = (
             select(Member.user_id, Member.display_name, Member.role, Expertise.label)
-            .join(Expertise, col(Expertise.member_id) == Member.id)
-            .where(col(Member.community_id).in_(community_ids), col(Member.active))
-            .where(col(Expertise.tag).contains(needle, autoescape=True))
-            .order_by(col(Member.id), col(Expertise.id))
+            .select_from(ExpertiseTerm)
+            .join(Expertise, col(Expertise.id) == ExpertiseTerm.expertise_id)
+            .join(Member, col(Member.id) == Expertise.member_id)
+            .join(Community, col(Community.id) == ExpertiseTerm.community_id)
+            .where(
+                ExpertiseTerm.term == needle,
+                col(Member.active),
+                col(Community.archived_at).is_(None),
+            )
+            .order_by(col(ExpertiseTerm.id))
+            .limit(WHO_ROWS)
         )
+        if community is not None:
+            query = query.where(ExpertiseTerm.community_id == community.id)
+        else:
+            workspace = select(Workspace.id).where(
+                Workspace.platform == origin.platform, Workspace.external_id == origin.workspace
+            )
+            query = query.where(col(ExpertiseTerm.workspace_id) == workspace.scalar_subquery())
         async with self._database.session() as session:
             rows = (await session.exec(query)).all()
-        return sorted(
-            _group(rows),
+        people = _group(rows)
+        ranked = sorted(
+            people,
             key=lambda x: (
-                -any(s.casefold() == needle for s in x.skills),
+                -any(normalised(s) == needle for s in x.skills),
                 x.display_name.casefold(),
             ),
         )
+        more = len(people) > WHO_PEOPLE or len(rows) == WHO_ROWS
+        return Found(listings=tuple(ranked[:WHO_PEOPLE]), more=more)
+
+    async def memberships(self, origin: Origin) -> list[tuple[Community, Member]]:
+        """The caller's active memberships in their workspace's active communities, by name
+        (at most `HOME_COMMUNITIES`, read through the index on members' user ids)."""
+        query = (
+            select(Community, Member)
+            .join(Member, col(Member.community_id) == Community.id)
+            .join(Workspace, col(Workspace.id) == Community.workspace_id)
+            .where(
+                Member.user_id == origin.user,
+                col(Member.active),
+                Workspace.platform == origin.platform,
+                Workspace.external_id == origin.workspace,
+                col(Community.archived_at).is_(None),
+            )
+            .order_by(col(Community.name_key))
+            .limit(HOME_COMMUNITIES)
+        )
+        async with self._database.session() as session:
+            return [(c, m) for c, m in await session.exec(query)]
 
     async def communities_of(self, community_ids: list[int], user_id: str) -> dict[int, Member]:
         """The user's active memberships among `community_ids`, by community id."""
