@@ -36,12 +36,15 @@ def counting(bot: ConsoleBot) -> Iterator[list[str]]:
     def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         statements.append(statement)
 
-    engine = bot.core.database.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", count)
+    database = bot.core.database
+    engines = {database.engine.sync_engine, database.read_engine.sync_engine}
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", count)
     try:
         yield statements
     finally:
-        event.remove(engine, "before_cursor_execute", count)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", count)
 
 
 async def _counts(bot: ConsoleBot, community: str) -> dict[str, int]:

@@ -179,7 +179,7 @@ class CommunityService:
                 Community.channel_id == origin.channel,
             )
         )
-        async with self._database.session() as session:
+        async with self._database.read() as session:
             found = (await session.exec(query)).first()
         return (found[0], found[1]) if found is not None else (None, None)
 
@@ -286,7 +286,7 @@ class CommunityService:
     async def charter(self, community: Community) -> Charter:
         """The community with its stewards and a count of its members (two bounded reads,
         whatever its size: this runs on `about` and on every `join`)."""
-        async with self._database.session() as session:
+        async with self._database.read() as session:
             count = await member_count(session, community)
             stewards = (
                 await session.exec(
@@ -317,7 +317,7 @@ class CommunityService:
             .offset((page - 1) * COMMUNITIES_PAGE)
             .limit(COMMUNITIES_PAGE + 1)
         )
-        async with self._database.session() as session:
+        async with self._database.read() as session:
             found = (await session.exec(query)).all()
             shown = found[:COMMUNITIES_PAGE]
             sizes = await _sizes(session, [c.id for c in shown if c.id is not None])
@@ -329,7 +329,7 @@ class CommunityService:
 
     async def sizes(self, community_ids: list[int]) -> dict[int, int]:
         """Active member counts of a few communities (a page's), by community id."""
-        async with self._database.session() as session:
+        async with self._database.read() as session:
             return await _sizes(session, community_ids)
 
     async def _check_name_free(

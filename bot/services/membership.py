@@ -310,7 +310,8 @@ class MembershipService:
         self, community: Community, role: Role | None = None, *, page: int = 1
     ) -> DirectoryPage:
         """A page of active members, stewards first then by name, each with their expertise
-        (three bounded queries: the count, the page, the page's skills)."""
+        and how many there are in all: one bounded statement (the page, counted by a window
+        function, then joined to its skills)."""
         page = max(page, 1)
         where: list[ColumnElement[bool]] = [
             col(Member.community_id) == community.id,
@@ -319,32 +320,47 @@ class MembershipService:
         if role is not None:
             where.append(col(Member.role) == role)
         rank = case({r: i for i, r in enumerate(ROLES)}, value=col(Member.role), else_=len(ROLES))
-        query = (
-            select(Member.id, Member.user_id, Member.display_name, Member.role)
+        sort_name = func.lower(col(Member.display_name))
+        people = (
+            select(col(Member.id).label("id"), Member.user_id, Member.display_name, Member.role)
+            .add_columns(
+                rank.label("rank"),
+                sort_name.label("sort_name"),
+                func.count().over().label("total"),
+            )
             .where(*where)
-            .order_by(rank, func.lower(col(Member.display_name)), col(Member.id))
+            .order_by(rank, sort_name, col(Member.id))
             .offset((page - 1) * DIRECTORY_PAGE)
             .limit(DIRECTORY_PAGE + 1)
+            .cte("page")
         )
-        async with self._database.session() as session:
-            total = (await session.exec(select(func.count(col(Member.id))).where(*where))).one()
-            people = (await session.exec(query)).all()
-            shown = people[:DIRECTORY_PAGE]
-            skills: dict[int | None, list[str]] = {member_id: [] for member_id, *_ in shown}
-            if shown:
-                labels = (
-                    select(Expertise.member_id, Expertise.label)
-                    .where(col(Expertise.member_id).in_(list(skills)))
-                    .order_by(col(Expertise.id))
-                )
-                for member_id, label in await session.exec(labels):
-                    skills[member_id].append(label)
+        query = (
+            select(people.c.id, people.c.user_id, people.c.display_name, people.c.role)
+            .add_columns(people.c.total, col(Expertise.label))
+            .join_from(people, Expertise, col(Expertise.member_id) == people.c.id, isouter=True)
+            .order_by(people.c.rank, people.c.sort_name, people.c.id, col(Expertise.id))
+        )
+        async with self._database.read() as session:
+            # Core rows, without the ORM's result processing: nothing here is an entity.
+            rows = (await (await session.connection()).execute(query)).all()
+            total = rows[0].total if rows else 0
+            if not rows and page > 1:  # past the end: the count alone
+                count = select(func.count(col(Member.id))).where(*where)
+                total = (await session.exec(count)).one()
+        found: dict[int, tuple[str, str, str, list[str]]] = {}
+        for member_id, user_id, name, role_, _, label in rows:
+            _, _, _, skills = found.setdefault(member_id, (user_id, name, role_, []))
+            if label is not None:
+                skills.append(label)
         listings = tuple(
-            Listing(user_id=user_id, display_name=name, role=role_, skills=tuple(skills[i]))
-            for i, user_id, name, role_ in shown
+            Listing(user_id=user_id, display_name=name, role=role_, skills=tuple(skills))
+            for user_id, name, role_, skills in found.values()
         )
         return DirectoryPage(
-            listings=listings, total=int(total), page=page, more=len(people) > DIRECTORY_PAGE
+            listings=listings[:DIRECTORY_PAGE],
+            total=int(total),
+            page=page,
+            more=len(listings) > DIRECTORY_PAGE,
         )
 
     async def who(self, origin: Origin, community: Community | None, topic: str) -> Found:
@@ -374,7 +390,7 @@ class MembershipService:
                 Workspace.platform == origin.platform, Workspace.external_id == origin.workspace
             )
             query = query.where(col(ExpertiseTerm.workspace_id) == workspace.scalar_subquery())
-        async with self._database.session() as session:
+        async with self._database.read() as session:
             rows = (await session.exec(query)).all()
         people = _group(rows)
         ranked = sorted(
@@ -404,12 +420,12 @@ class MembershipService:
             .order_by(col(Community.name_key))
             .limit(HOME_COMMUNITIES)
         )
-        async with self._database.session() as session:
+        async with self._database.read() as session:
             return [(c, m) for c, m in await session.exec(query)]
 
     async def communities_of(self, community_ids: list[int], user_id: str) -> dict[int, Member]:
         """The user's active memberships among `community_ids`, by community id."""
-        async with self._database.session() as session:
+        async with self._database.read() as session:
             query = select(Member).where(
                 col(Member.community_id).in_(community_ids),
                 Member.user_id == user_id,
