@@ -27,6 +27,7 @@ from tests.fakes.slack_signing import sign, slash_command_body  # noqa: E402
 SECRET = "bench-signing-secret"
 PAYLOADS = ROOT / "tests" / "payloads"
 READY_TIMEOUT = 120.0
+_PERSONAL_MESSAGE = (PAYLOADS / "teams" / "personal_message.json").read_text()
 
 
 def free_port() -> int:
@@ -124,7 +125,7 @@ async def post_command(session: aiohttp.ClientSession, port: int, body: bytes) -
 
 def teams_message(text: str, service_url: str, number: int) -> dict[str, Any]:
     """A personal-chat message to copbot as Teams posts it, replies to go to `service_url`."""
-    data: dict[str, Any] = json.loads((PAYLOADS / "teams" / "personal_message.json").read_text())
+    data: dict[str, Any] = json.loads(_PERSONAL_MESSAGE)
     data.update(serviceUrl=service_url, id=str(1_700_000_000_000 + number), text=text)
     return data
 

@@ -131,7 +131,7 @@ class Renderer:
         self._environment.filters["when"] = when
         self._environment.globals["sentence"] = self.sentence
         self._sentences: dict[str, Callable[[Mapping[str, Any]], str]] | None = None
-        self._rendered: dict[tuple[str, int], tuple[Mapping[str, Any], str]] = {}
+        self._rendered: dict[tuple[str, int, str], tuple[Mapping[str, Any], str]] = {}
 
     def sentence(self, kind: str, data: Mapping[str, Any]) -> str:
         """The error sentence `kind` (a macro in `templates/errors/`) filled with `data`,
@@ -167,17 +167,17 @@ class Renderer:
 
     def _render(self, name: str, data: Mapping[str, Any], extra: Mapping[str, Any] = {}) -> str:
         """`name` rendered with `data`; the same data object (a reply kept and answered
-        again, like `help`'s) is rendered once, as a reply's data does not change."""
-        key = (name, id(data))
+        again, like `help`'s) with the same `extra` is rendered once, as a reply's data does
+        not change once built."""
+        key = (name, id(data), json.dumps(extra, sort_keys=True, default=str) if extra else "")
         kept = self._rendered.get(key)
-        if kept is not None and kept[0] is data and not extra:
+        if kept is not None and kept[0] is data:
             return kept[1]
         template = self._environment.get_template(name)
         rendered = template.render(**self._escape(data), **extra)
-        if not extra:
-            if len(self._rendered) >= Escaping.KEEP:
-                del self._rendered[next(iter(self._rendered))]
-            self._rendered[key] = (data, rendered)
+        if len(self._rendered) >= Escaping.KEEP:
+            del self._rendered[next(iter(self._rendered))]
+        self._rendered[key] = (data, rendered)
         return rendered
 
 

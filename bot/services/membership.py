@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, case, func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -14,7 +15,7 @@ from bot.clock import Clock
 from bot.errors import UserError
 from bot.events import Origin, UserRef
 from bot.services.activity import record
-from bot.services.locks import lock_active_community
+from bot.services.locks import lock_active_community, share_active_community
 from bot.text import clean_origin, one_line
 from bot.vocabulary import ROLE_PHRASES, ROLES, SKILL_LENGTH_MAX, SKILLS_MAX
 from storage.database import Database
@@ -146,9 +147,22 @@ async def enrol(
     """Make `origin.user` an active member in `role`: a new membership, or their old one
     taken up again (one row per person and community)."""
     origin = clean_origin(origin)
-    assert community.id is not None
     query = select(Member).where(Member.community_id == community.id, Member.user_id == origin.user)
-    member = (await session.exec(query)).first()
+    return enrolled(session, (await session.exec(query)).first(), community, origin, role, now)
+
+
+def enrolled(
+    session: AsyncSession,
+    member: Member | None,
+    community: Community,
+    origin: Origin,
+    role: Role,
+    now: datetime,
+) -> Member:
+    """`member` (the person's row in `community`, None if they never joined) made active in
+    `role`, added to the session."""
+    origin = clean_origin(origin)
+    assert community.id is not None
     if member is None:
         member = Member(
             community_id=community.id,
@@ -175,15 +189,20 @@ class MembershipService:
         self._clock = clock
 
     async def join(self, community: Community, origin: Origin) -> Member:
-        now = self._clock.now()
-        async with self._database.session(write=True) as session:
-            community = await lock_active_community(session, community.id)
-            member = await self._active(session, community, origin.user)
-            if member is not None:
-                raise UserError("already_member", community=community.name)
-            member = await enrol(session, community, origin, Role.MEMBER, now)
-            record(session, community, origin.user, "member.joined", now)
-            return member
+        """Join: a short write transaction under a shared lock on the community, so that
+        joins run side by side (on PostgreSQL; SQLite takes writers in turn)."""
+        now, name = self._clock.now(), community.name
+        try:
+            async with self._database.session(write=True) as session:
+                community = await share_active_community(session, community.id)
+                member = await self._any(session, community, clean_origin(origin).user)
+                if member is not None and member.active:
+                    raise UserError("already_member", community=community.name)
+                member = enrolled(session, member, community, origin, Role.MEMBER, now)
+                record(session, community, origin.user, "member.joined", now)
+                return member
+        except IntegrityError:  # the same person joined meanwhile, from another request
+            raise UserError("already_member", community=name) from None
 
     async def leave(
         self,
