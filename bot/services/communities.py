@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
 
 from bot.clock import Clock
 from bot.errors import UserError
@@ -153,6 +154,28 @@ async def _sizes(session: AsyncSession, community_ids: list[int]) -> dict[int, i
     return {community_id: int(n) for community_id, n in await session.exec(query)}
 
 
+def _where_and_who() -> Select[Community, Member]:
+    membership = (
+        (col(Member.community_id) == Community.id)
+        & (col(Member.user_id) == bindparam("user"))
+        & col(Member.active)
+    )
+    return (
+        select(Community, Member)
+        .join(Workspace, col(Workspace.id) == Community.workspace_id)
+        .join(Member, membership, isouter=True)
+        .where(
+            col(Workspace.platform) == bindparam("platform"),
+            col(Workspace.external_id) == bindparam("workspace"),
+            col(Community.channel_id) == bindparam("channel"),
+        )
+    )
+
+
+# Built once: every command runs it, and building a statement costs more than running it.
+_WHERE_AND_WHO = _where_and_who()
+
+
 class CommunityService:
     """Creates and describes communities; every query is scoped to the caller's workspace."""
 
@@ -164,23 +187,14 @@ class CommunityService:
     async def where_and_who(self, origin: Origin) -> tuple[Community | None, Member | None]:
         """The channel's community and the caller's active membership in it, in one query
         (every command needs both, so this is on the hot path)."""
-        membership = (
-            (col(Member.community_id) == Community.id)
-            & (Member.user_id == origin.user)
-            & col(Member.active)
-        )
-        query = (
-            select(Community, Member)
-            .join(Workspace, col(Workspace.id) == Community.workspace_id)
-            .join(Member, membership, isouter=True)
-            .where(
-                Workspace.platform == origin.platform,
-                Workspace.external_id == origin.workspace,
-                Community.channel_id == origin.channel,
-            )
-        )
+        params = {
+            "platform": origin.platform,
+            "workspace": origin.workspace,
+            "channel": origin.channel,
+            "user": origin.user,
+        }
         async with self._database.read() as session:
-            found = (await session.exec(query)).first()
+            found = (await session.exec(_WHERE_AND_WHO, params=params)).first()
         return (found[0], found[1]) if found is not None else (None, None)
 
     async def setup(self, origin: Origin, change: CharterChange) -> SetupResult:

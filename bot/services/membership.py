@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, case, func
+from sqlalchemy import ColumnElement, Select, bindparam, case, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -181,6 +182,47 @@ def enrolled(
     return member
 
 
+def _listed(by_role: bool) -> list[ColumnElement[bool]]:
+    """Who the directory lists: a community's active members (of one role)."""
+    where: list[ColumnElement[bool]] = [
+        col(Member.community_id) == bindparam("community"),
+        col(Member.active).is_(True),
+    ]
+    if by_role:
+        where.append(col(Member.role) == bindparam("role"))
+    return where
+
+
+def _directory(by_role: bool) -> Select[Any]:
+    """A page of the directory in one statement: the page (counted in all by a window
+    function), then joined to its members' skills."""
+    rank = case({r: i for i, r in enumerate(ROLES)}, value=col(Member.role), else_=len(ROLES))
+    sort_name = func.lower(col(Member.display_name))
+    people = (
+        select(col(Member.id).label("id"), Member.user_id, Member.display_name, Member.role)
+        .add_columns(
+            rank.label("rank"),
+            sort_name.label("sort_name"),
+            func.count().over().label("total"),
+        )
+        .where(*_listed(by_role))
+        .order_by(rank, sort_name, col(Member.id))
+        .offset(bindparam("offset"))
+        .limit(bindparam("limit"))
+        .cte("page")
+    )
+    return (
+        select(people.c.id, people.c.user_id, people.c.display_name, people.c.role)
+        .add_columns(people.c.total, col(Expertise.label))
+        .join_from(people, Expertise, col(Expertise.member_id) == people.c.id, isouter=True)
+        .order_by(people.c.rank, people.c.sort_name, people.c.id, col(Expertise.id))
+    )
+
+
+# Built once (with and without a role filter): building a statement costs more than running it.
+_DIRECTORY = {by_role: _directory(by_role) for by_role in (False, True)}
+
+
 class MembershipService:
     """Owns who belongs to a community and in which role."""
 
@@ -332,40 +374,20 @@ class MembershipService:
         and how many there are in all: one bounded statement (the page, counted by a window
         function, then joined to its skills)."""
         page = max(page, 1)
-        where: list[ColumnElement[bool]] = [
-            col(Member.community_id) == community.id,
-            col(Member.active).is_(True),
-        ]
-        if role is not None:
-            where.append(col(Member.role) == role)
-        rank = case({r: i for i, r in enumerate(ROLES)}, value=col(Member.role), else_=len(ROLES))
-        sort_name = func.lower(col(Member.display_name))
-        people = (
-            select(col(Member.id).label("id"), Member.user_id, Member.display_name, Member.role)
-            .add_columns(
-                rank.label("rank"),
-                sort_name.label("sort_name"),
-                func.count().over().label("total"),
-            )
-            .where(*where)
-            .order_by(rank, sort_name, col(Member.id))
-            .offset((page - 1) * DIRECTORY_PAGE)
-            .limit(DIRECTORY_PAGE + 1)
-            .cte("page")
-        )
-        query = (
-            select(people.c.id, people.c.user_id, people.c.display_name, people.c.role)
-            .add_columns(people.c.total, col(Expertise.label))
-            .join_from(people, Expertise, col(Expertise.member_id) == people.c.id, isouter=True)
-            .order_by(people.c.rank, people.c.sort_name, people.c.id, col(Expertise.id))
-        )
+        query = _DIRECTORY[role is not None]
+        params = {
+            "community": community.id,
+            "role": role,
+            "offset": (page - 1) * DIRECTORY_PAGE,
+            "limit": DIRECTORY_PAGE + 1,
+        }
         async with self._database.read() as session:
             # Core rows, without the ORM's result processing: nothing here is an entity.
-            rows = (await (await session.connection()).execute(query)).all()
+            rows = (await (await session.connection()).execute(query, params)).all()
             total = rows[0].total if rows else 0
             if not rows and page > 1:  # past the end: the count alone
-                count = select(func.count(col(Member.id))).where(*where)
-                total = (await session.exec(count)).one()
+                count = select(func.count(col(Member.id))).where(*_listed(role is not None))
+                total = (await (await session.connection()).execute(count, params)).scalar_one()
         found: dict[int, tuple[str, str, str, list[str]]] = {}
         for member_id, user_id, name, role_, _, label in rows:
             _, _, _, skills = found.setdefault(member_id, (user_id, name, role_, []))
