@@ -70,13 +70,13 @@ class MembershipCommands:
     async def join(self, inv: Invocation) -> Reply:
         community = inv.require_community()
         member = await self._membership.join(community, inv.origin)
-        charter = await self._communities.charter(community)
+        size = await self._communities.size(community)
         return Reply(
             kind="joined",
             data={
                 "community": community_data(community),
                 "member": member_data(member),
-                "member_count": charter.member_count,
+                "member_count": size,
             },
             visibility=Visibility.CHANNEL,
         )

@@ -341,6 +341,11 @@ class CommunityService:
             more=len(found) > COMMUNITIES_PAGE,
         )
 
+    async def size(self, community: Community) -> int:
+        """How many active members `community` has (a COUNT)."""
+        async with self._database.read() as session:
+            return await member_count(session, community)
+
     async def sizes(self, community_ids: list[int]) -> dict[int, int]:
         """Active member counts of a few communities (a page's), by community id."""
         async with self._database.read() as session:
