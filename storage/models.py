@@ -89,7 +89,11 @@ class Member(SQLModel, table=True):
     """A person's membership in one community; `active` is false once they leave."""
 
     __tablename__ = "members"
-    __table_args__ = (UniqueConstraint("community_id", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("community_id", "user_id"),
+        # A community's stewards, and its count of active members read from the index alone.
+        Index("ix_members_community_role_active", "community_id", "role", "active"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     community_id: int = Field(foreign_key="communities.id", index=True)

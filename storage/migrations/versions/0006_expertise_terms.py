@@ -1,5 +1,5 @@
 """expertise terms: each skill's normalised terms, indexed by workspace and community;
-members indexed by user (a person's communities)
+members indexed by user (a person's communities) and by community, role and active
 
 Revision ID: 0006s
 Revises: 0005p
@@ -38,6 +38,9 @@ def upgrade() -> None:
         "ix_expertise_terms_community_term", "expertise_terms", ["community_id", "term", "id"]
     )
     op.create_index("ix_members_user_id", "members", ["user_id"])
+    op.create_index(
+        "ix_members_community_role_active", "members", ["community_id", "role", "active"]
+    )
     # The skills set before this revision, made searchable the same way new ones are.
     connection = op.get_bind()
     skills = connection.execute(
@@ -66,6 +69,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_members_community_role_active", table_name="members")
     op.drop_index("ix_members_user_id", table_name="members")
     op.drop_index("ix_expertise_terms_community_term", table_name="expertise_terms")
     op.drop_index("ix_expertise_terms_workspace_term", table_name="expertise_terms")
