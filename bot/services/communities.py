@@ -319,12 +319,15 @@ class CommunityService:
         """A page of the caller's workspace's active communities, by name, with their active
         member counts (the page is read first, then counted: two bounded queries)."""
         page = max(page, 1)
+        # The workspace as a scalar subquery, so that its communities are read in name order
+        # straight from the (workspace, name) index (joined, PostgreSQL sorted all of them).
+        workspace = select(Workspace.id).where(
+            Workspace.platform == origin.platform, Workspace.external_id == origin.workspace
+        )
         query = (
             select(Community)
-            .join(Workspace, col(Workspace.id) == Community.workspace_id)
             .where(
-                Workspace.platform == origin.platform,
-                Workspace.external_id == origin.workspace,
+                col(Community.workspace_id) == workspace.scalar_subquery(),
                 col(Community.archived_at).is_(None),
             )
             .order_by(col(Community.name_key))
