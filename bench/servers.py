@@ -98,9 +98,17 @@ def bare_bolt(slack_api_url: str) -> Iterator[int]:
         yield ready
 
 
-def slash(text: str, *, user: str = "U0ALICE", channel: str = "C0001", number: int = 0) -> bytes:
+def slash(
+    text: str,
+    *,
+    user: str = "U0ALICE",
+    channel: str = "C0001",
+    number: int = 0,
+    team: str = "T0001",
+) -> bytes:
     return slash_command_body(
         text,
+        team_id=team,
         user_id=user,
         user_name=user.lower(),
         channel_id=channel,
