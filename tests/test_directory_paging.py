@@ -95,3 +95,16 @@ async def test_the_migration_makes_skills_set_before_it_findable(database: Datab
             (1, 1, "machine"),
             (1, 1, "machine learning"),
         ]
+
+
+async def test_fifty_people_joining_at_once_all_join(bot: ConsoleBot) -> None:
+    await bot.say('setup "Crowd"', as_="alice", channel="crowd")
+
+    async def join(number: int) -> str:
+        origin = Origin(platform=PLATFORM, workspace=WORKSPACE, channel="crowd", user=f"p{number}")
+        [reply] = await bot.core.router.handle(CommandInvoked(origin=origin, text="join"))
+        return reply.kind
+
+    kinds = await asyncio.gather(*(join(n) for n in range(50)))
+    assert kinds == ["joined"] * 50
+    assert "Crowd: 51 members" in await bot.say("members", channel="crowd")
