@@ -1,203 +1,124 @@
-"""How fast copbot acknowledges `/cop`, next to a bare Bolt app that only acks.
+"""How fast copbot answers `/cop`, next to a bare Bolt app that only acks.
 
-Run: python bench/slack_ack.py [--requests 2000] [--concurrency 32] [--database-url URL]
+Run: python bench/slack_ack.py [--requests 500] [--rounds 3] [--concurrency 32] [--database-url URL]
 
-A server process runs copbot's real endpoint (SQLite in a temp dir, the fake Slack Web API)
-and a bare Bolt AsyncApp on two loopback ports; this process sends signed slash commands
-at a fixed concurrency and reports p50/p99 latency, throughput, and copbot/bare ratios."""
+Three processes: `copbot serve` as deployed (configured by environment variables, SQLite in a
+temp dir or the EMPTY database given), a bare Bolt AsyncApp whose `/cop` listener only acks, and
+this one, which runs the fake Slack Web API and Bot Connector they call and sends signed
+requests at a fixed concurrency. Rounds alternate bare, copbot, bare, copbot... and the
+figures pool every round: p50/p99 per command, the copbot/bare ratios, and Teams' `help`
+(a personal message through /api/messages) next to Slack's `help` in the same rounds."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
-import json
-import os
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from tests.fakes.slack_signing import sign, slash_command_body  # noqa: E402
+from servers import (
+    bare_bolt,
+    concurrently,
+    copbot_serve,
+    p50,
+    p99,
+    post_activity,
+    post_command,
+    slash,
+    teams_message,
+)
 
-SECRET = "bench-signing-secret"
-DATABASE_ENV = "COPBOT_BENCH_DATABASE_URL"
 MEMBERS = 25
+COMMANDS = ("help", "members")
 
 
-async def _serve(directory: str) -> None:
-    """The server side: copbot and bare Bolt, with their ports printed as one JSON line."""
-    from aiohttp import web
-    from pydantic import SecretStr
-    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-    from slack_bolt.async_app import AsyncApp
-    from slack_sdk.web.async_client import AsyncWebClient
+async def _seed(port: int) -> None:
+    """A community in C0001 with `MEMBERS` members and their skills, made by commands."""
+    async with aiohttp.ClientSession() as session:
+        for number in range(MEMBERS):
+            user = f"U{number:04d}"
+            text = 'setup "Data Science" domain="ML"' if number == 0 else "join"
+            for line in (text, "skills Python, SQL, forecasting"):
+                _, status = await post_command(session, port, slash(line, user=user))
+                assert status == 200, (line, status)
 
-    from bot.app import running_core
-    from bot.events import CommandInvoked, Origin
-    from bot.settings import Settings
-    from copbot.app import web_app as build_web_app
+
+async def _round(
+    name: str, port: int, text: str, requests: int, concurrency: int, connector_url: str
+) -> tuple[list[float], int]:
+    if text == "teams help":
+
+        async def send(session: aiohttp.ClientSession, number: int) -> tuple[float, int]:
+            return await post_activity(
+                session, port, teams_message("help", connector_url, number + 10_000 * requests)
+            )
+    else:
+        send = partial(_slash, port, text)
+    await concurrently(min(100, requests), concurrency, send)  # warm up
+    return await concurrently(requests, concurrency, send)
+
+
+async def _slash(port: int, text: str, session: aiohttp.ClientSession, number: int) -> Any:
+    return await post_command(session, port, slash(text, user=f"U{number % MEMBERS:04d}"))
+
+
+async def _bench(args: argparse.Namespace, directory: str) -> None:
+    from tests.fakes.bot_connector import FakeBotConnector
     from tests.fakes.slack_api import FakeSlackApi
 
-    async with FakeSlackApi() as api:
-        settings = Settings(
-            database_url=os.environ.get(DATABASE_ENV)
-            or f"sqlite+aiosqlite:///{directory}/copbot.db",
-            slack_bot_token=SecretStr("xoxb-bench"),
-            slack_signing_secret=SecretStr(SECRET),
-            slack_api_url=api.base_url,
-            log_level="WARNING",
-        )
-        async with running_core(settings) as core:
-            for number in range(MEMBERS):
-                origin = Origin(
-                    platform="slack",
-                    workspace="T0001",
-                    channel="C0001",
-                    channel_name="general",
-                    user=f"U{number:04d}",
-                    user_name=f"person{number}",
-                )
-                text = 'setup "Data Science" domain="ML"' if number == 0 else "join"
-                await core.router.handle(CommandInvoked(origin=origin, text=text))
-                await core.router.handle(CommandInvoked(origin=origin, text="skills Python, SQL"))
-
-            bare = AsyncApp(
-                signing_secret=SECRET,
-                client=AsyncWebClient(token="xoxb-bench", base_url=api.base_url),
-            )
-
-            @bare.command("/cop")
-            async def only_ack(ack: Any) -> None:
-                await ack()
-
-            async def bare_events(request: web.Request) -> web.Response:
-                return await to_aiohttp_response(
-                    await bare.async_dispatch(await to_bolt_request(request))
-                )
-
-            bare_app = web.Application()
-            bare_app.router.add_post("/slack/events", bare_events)
-            ports = {}
-            runners = []
-            for name, web_app in (("copbot", build_web_app(core)), ("bare", bare_app)):
-                runner = web.AppRunner(web_app, access_log=None)
-                await runner.setup()
-                await web.TCPSite(runner, "127.0.0.1", 0).start()
-                runners.append(runner)
-                ports[name] = runner.addresses[0][1]
-            gc.freeze()  # as `copbot serve` does once started
-            print(json.dumps(ports), flush=True)
-            try:
-                await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-            finally:
-                for runner in runners:
-                    await runner.cleanup()
-
-
-async def _load(url: str, text: str, requests: int, concurrency: int) -> dict[str, float]:
-    """Send `requests` signed `/cop <text>` at `concurrency`; latency in milliseconds."""
-    latencies: list[float] = []
-    failures = 0
-    queue: asyncio.Queue[int] = asyncio.Queue()
-    for number in range(requests):
-        queue.put_nowait(number)
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector) as session:
-
-        async def worker() -> None:
-            nonlocal failures
-            while not queue.empty():
-                number = queue.get_nowait()
-                body = slash_command_body(text, trigger_id=f"bench.{number}")
-                headers = {
-                    "Content-Type": "application/x-www-form-urlencoded",
-                    **sign(SECRET, body, int(time.time())),
-                }
-                started = time.perf_counter()
-                async with session.post(url, data=body, headers=headers) as response:
-                    await response.read()
-                    if response.status != 200:
-                        failures += 1
-                latencies.append((time.perf_counter() - started) * 1000)
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
-    latencies.sort()
-    return {
-        "p50": statistics.median(latencies),
-        "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
-        "rps": requests / elapsed,
-        "failures": failures,
-    }
-
-
-async def _measure(ports: dict[str, int], requests: int, concurrency: int) -> None:
-    results: dict[tuple[str, str], dict[str, float]] = {}
-    for text in ("help", "members"):
-        for name in ("bare", "copbot"):
-            url = f"http://127.0.0.1:{ports[name]}/slack/events"
-            await _load(url, text, min(200, requests), concurrency)  # warm up
-            results[(name, text)] = await _load(url, text, requests, concurrency)
-    print(f"{requests} signed /cop requests per row, {concurrency} concurrent, loopback")
-    print(f"{'server':8} {'command':8} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>6}")
-    for (name, text), figures in results.items():
+    url = args.database_url or f"sqlite+aiosqlite:///{directory}/copbot.db"
+    pooled: dict[tuple[str, str], list[float]] = {}
+    failures: dict[tuple[str, str], int] = {}
+    async with FakeSlackApi() as api, FakeBotConnector() as connector:
+        with copbot_serve(url, api.base_url) as copbot, bare_bolt(api.base_url) as bare:
+            await _seed(copbot)
+            for _ in range(args.rounds):
+                for name, port in (("bare", bare), ("copbot", copbot)):
+                    texts = COMMANDS + (("teams help",) if name == "copbot" else ())
+                    for text in texts:
+                        latencies, failed = await _round(
+                            name, port, text, args.requests, args.concurrency, connector.service_url
+                        )
+                        pooled.setdefault((name, text), []).extend(latencies)
+                        failures[(name, text)] = failures.get((name, text), 0) + failed
+    print(
+        f"{args.rounds} rounds of {args.requests} requests per row, {args.concurrency} "
+        f"concurrent, loopback, {'PostgreSQL' if 'postgresql' in url else 'SQLite'}"
+    )
+    print(f"{'server':8} {'command':12} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}")
+    for (name, text), latencies in pooled.items():
         print(
-            f"{name:8} {text:8} {figures['p50']:8.1f} {figures['p99']:8.1f} "
-            f"{figures['rps']:8.0f} {figures['failures']:6.0f}"
+            f"{name:8} {text:12} {p50(latencies):8.1f} {p99(latencies):8.1f} "
+            f"{failures[(name, text)]:6d}"
         )
-    for text in ("help", "members"):
-        mine, bare = results[("copbot", text)], results[("bare", text)]
+    for text in COMMANDS:
+        mine, bare_ = pooled[("copbot", text)], pooled[("bare", text)]
         print(
-            f"copbot/bare for {text}: p50 x{mine['p50'] / bare['p50']:.2f}, "
-            f"p99 x{mine['p99'] / bare['p99']:.2f}, throughput x{mine['rps'] / bare['rps']:.2f}"
+            f"copbot/bare for {text}: p50 x{p50(mine) / p50(bare_):.2f}, "
+            f"p99 x{p99(mine) / p99(bare_):.2f}"
         )
+    teams, slack = pooled[("copbot", "teams help")], pooled[("copbot", "help")]
+    print(f"Teams help / Slack help: p50 x{p50(teams) / p50(slack):.2f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument(
-        "--database-url",
-        help="an EMPTY database to run copbot on (default: a temporary SQLite file)",
+        "--database-url", help="an EMPTY database for copbot (default: a temporary SQLite file)"
     )
-    parser.add_argument("--serve", metavar="DIR", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve:
-        asyncio.run(_serve(args.serve))
-        return
     with tempfile.TemporaryDirectory() as directory:
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        if args.database_url:
-            env[DATABASE_ENV] = args.database_url
-        for name in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_APP_TOKEN"):
-            env.pop(name, None)
-        server = subprocess.Popen(
-            [sys.executable, __file__, "--serve", directory],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=env,
-            text=True,
-            cwd=ROOT,
-        )
-        try:
-            assert server.stdout is not None
-            ports = json.loads(server.stdout.readline())
-            asyncio.run(_measure(ports, args.requests, args.concurrency))
-        finally:
-            assert server.stdin is not None
-            server.stdin.close()
-            server.wait(timeout=30)
+        asyncio.run(_bench(args, directory))
 
 
 if __name__ == "__main__":

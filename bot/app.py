@@ -124,9 +124,7 @@ def build_core(
     ):
         for spec in group.specs():
             registry.add(spec)
-    menu = MenuCommands(
-        MenuService(database, communities, membership, rituals, library), registry, communities
-    )
+    menu = MenuCommands(MenuService(database, membership, rituals, library), registry, communities)
     for spec in menu.specs():
         registry.add(spec)
     community_commands.register(handlers)

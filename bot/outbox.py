@@ -396,7 +396,7 @@ class Outbox:
 
     async def pending_count(self) -> int:
         """How many kept posts still wait (a COUNT, whatever the table's size)."""
-        async with self._database.session() as session:
+        async with self._database.read() as session:
             query = select(func.count()).select_from(PendingPost).where(PendingPost.outcome == "")
             return int((await session.exec(query)).one())
 

@@ -98,6 +98,30 @@ def _identity(text: str) -> str:
     return text
 
 
+class Escaping:
+    """User text escaped for a surface once per reply, however many templates render that
+    reply (a message's text and blocks, a card and its fallback): the last few results are
+    kept with the data they came from, and reused while it is the very same object."""
+
+    KEEP = 8
+
+    def __init__(self, escape: Callable[[str], str] = _identity) -> None:
+        self._escape = escape
+        self._kept: dict[int, tuple[Mapping[str, Any], Mapping[str, Any]]] = {}
+
+    def __call__(self, data: Mapping[str, Any]) -> Mapping[str, Any]:
+        if self._escape is _identity:
+            return data
+        kept = self._kept.get(id(data))
+        if kept is not None and kept[0] is data:
+            return kept[1]
+        escaped: Mapping[str, Any] = escape_data(data, self._escape)
+        if len(self._kept) >= self.KEEP:
+            del self._kept[next(iter(self._kept))]
+        self._kept[id(data)] = (data, escaped)
+        return escaped
+
+
 class Renderer:
     """Renders for one surface; user text is escaped for that surface before any template.
 
@@ -107,7 +131,7 @@ class Renderer:
         self,
         surface: str,
         *,
-        escape: Callable[[str], str] = _identity,
+        escape: Callable[[str], str] | Escaping = _identity,
         mention: Callable[[Mapping[str, Any]], str] = plain_mention,
         code: Callable[[str], str] = backtick_code,
         command: Callable[[str], str] = backtick_code,
@@ -117,7 +141,8 @@ class Renderer:
         if surface not in SURFACES:
             raise ValueError(f"unknown surface {surface!r}")
         self.surface = surface
-        self._escape = escape
+        # Renderers of one surface share an `Escaping`, so a reply is escaped once for all.
+        self._escape = escape if isinstance(escape, Escaping) else Escaping(escape)
         self._environment = environment or make_environment()
         self._environment.filters["mention"] = mention
         self._environment.filters["code"] = code
@@ -125,6 +150,7 @@ class Renderer:
         self._environment.filters["when"] = when
         self._environment.globals["sentence"] = self.sentence
         self._sentences: dict[str, Callable[[Mapping[str, Any]], str]] | None = None
+        self._rendered: dict[tuple[str, int, str], tuple[Mapping[str, Any], str]] = {}
 
     def sentence(self, kind: str, data: Mapping[str, Any]) -> str:
         """The error sentence `kind` (a macro in `templates/errors/`) filled with `data`,
@@ -152,13 +178,26 @@ class Renderer:
         return self._sentences
 
     def text(self, kind: str, data: Mapping[str, Any]) -> str:
-        template = self._environment.get_template(f"text/{kind}.txt.j2")
-        return template.render(**escape_data(data, self._escape)).strip()
+        return self._render(f"text/{kind}.txt.j2", data).strip()
 
     def json(self, kind: str, data: Mapping[str, Any], **extra: Any) -> Any:
         """Parsed JSON from the surface's template; `extra` values are passed unescaped."""
-        template = self._environment.get_template(f"{self.surface}/{kind}.json.j2")
-        return json.loads(template.render(**escape_data(data, self._escape), **extra))
+        return json.loads(self._render(f"{self.surface}/{kind}.json.j2", data, extra))
+
+    def _render(self, name: str, data: Mapping[str, Any], extra: Mapping[str, Any] = {}) -> str:
+        """`name` rendered with `data`; the same data object (a reply kept and answered
+        again, like `help`'s) with the same `extra` is rendered once, as a reply's data does
+        not change once built."""
+        key = (name, id(data), json.dumps(extra, sort_keys=True, default=str) if extra else "")
+        kept = self._rendered.get(key)
+        if kept is not None and kept[0] is data:
+            return kept[1]
+        template = self._environment.get_template(name)
+        rendered = template.render(**self._escape(data), **extra)
+        if len(self._rendered) >= Escaping.KEEP:
+            del self._rendered[next(iter(self._rendered))]
+        self._rendered[key] = (data, rendered)
+        return rendered
 
 
 def error_kinds() -> list[str]:

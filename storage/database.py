@@ -33,10 +33,16 @@ def _enable_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str, *, schema: str | None = None) -> AsyncEngine:
-    """An engine for `url`; `schema` (PostgreSQL only) becomes the search path."""
+def make_engine(url: str, *, schema: str | None = None, reads: bool = False) -> AsyncEngine:
+    """An engine for `url`; `schema` (PostgreSQL only) becomes the search path.
+
+    `reads`: an engine for reads outside any transaction (autocommit: no BEGIN and COMMIT,
+    nothing to roll back when a connection goes back to the pool, no ping before each use;
+    a connection that broke is dropped by the pool after the one statement that met it)."""
     parsed = make_url(url)
     kwargs: dict[str, Any] = {}
+    if reads:
+        kwargs.update(isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
     if parsed.get_backend_name() == "sqlite":
         database_file = sqlite_file(url)
         if database_file is not None:
@@ -49,7 +55,7 @@ def make_engine(url: str, *, schema: str | None = None) -> AsyncEngine:
         return engine
     if schema:
         kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
-    return create_async_engine(url, pool_pre_ping=True, **kwargs)
+    return create_async_engine(url, pool_pre_ping=not reads, **kwargs)
 
 
 def sqlite_file(url: str) -> Path | None:
@@ -119,6 +125,21 @@ class Database:
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
+        self._writers: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+        # In-memory SQLite is one database per connection: its reads use the one engine.
+        shared = self.backend != "sqlite" or sqlite_file(url) is not None
+        self.read_engine = make_engine(url, schema=schema, reads=True) if shared else self.engine
+        self._reads = async_sessionmaker(
+            self.read_engine, class_=AsyncSession, expire_on_commit=False, autoflush=False
+        )
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads only, on the hot path: each statement sees what is committed,
+        without a transaction's BEGIN and COMMIT (a read that must agree with a later write
+        belongs in `session(write=True)`)."""
+        async with self._reads() as session:
+            yield session
 
     @asynccontextmanager
     async def session(self, *, write: bool = False) -> AsyncIterator[AsyncSession]:
@@ -128,12 +149,26 @@ class Database:
         steward, one community per channel). On SQLite it starts with `BEGIN IMMEDIATE`,
         taking the write lock before the first read, so such transactions run one after the
         other; on PostgreSQL the service locks the rows it checks (`SELECT ... FOR UPDATE`)."""
-        async with self._sessions() as session, session.begin():
-            if write and self.backend == "sqlite":
-                # pysqlite begins a transaction only before a write; one begun here is kept.
-                connection = await session.connection()
-                await connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if not (write and self.backend == "sqlite"):
+            async with self._sessions() as session, session.begin():
+                yield session
+            return
+        # This process's writers take turns here, woken as soon as the one before commits:
+        # waiting in SQLite's busy handler instead, each slept up to 100 ms between tries, and
+        # a burst of writes (200 people joining at once) took seconds.
+        async with self._write_turn(), self._sessions() as session, session.begin():
+            # pysqlite begins a transaction only before a write; one begun here is kept.
+            connection = await session.connection()
+            await connection.exec_driver_sql("BEGIN IMMEDIATE")
             yield session
+
+    def _write_turn(self) -> asyncio.Lock:
+        """The lock this process's SQLite write transactions take in turn (one per event
+        loop: tests run several)."""
+        loop = asyncio.get_running_loop()
+        if self._writers is None or self._writers[0] is not loop:
+            self._writers = (loop, asyncio.Lock())
+        return self._writers[1]
 
     async def upgrade(self) -> None:
         """Bring the schema to the newest migration (Alembic runs in a worker thread).
@@ -169,4 +204,6 @@ class Database:
         return True
 
     async def close(self) -> None:
+        if self.read_engine is not self.engine:
+            await self.read_engine.dispose()
         await self.engine.dispose()

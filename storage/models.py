@@ -98,11 +98,15 @@ class Member(SQLModel, table=True):
     """A person's membership in one community; `active` is false once they leave."""
 
     __tablename__ = "members"
-    __table_args__ = (UniqueConstraint("community_id", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("community_id", "user_id"),
+        # A community's stewards, and its count of active members read from the index alone.
+        Index("ix_members_community_role_active", "community_id", "role", "active"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     community_id: int = Field(foreign_key="communities.id", index=True)
-    user_id: str = Field(max_length=200)
+    user_id: str = Field(max_length=200, index=True)  # a person's communities, for home
     display_name: str = Field(max_length=200)
     role: str = Field(default=Role.MEMBER, max_length=16)
     active: bool = Field(default=True)
@@ -120,6 +124,24 @@ class Expertise(SQLModel, table=True):
     member_id: int = Field(foreign_key="members.id", index=True)
     tag: str = Field(max_length=60)
     label: str = Field(max_length=60)
+
+
+class ExpertiseTerm(SQLModel, table=True):
+    """One normalised term a skill is found by (`storage/search_terms.py`), with the
+    skill's workspace and community copied in so `who` reads one index range and stops."""
+
+    __tablename__ = "expertise_terms"
+    __table_args__ = (
+        UniqueConstraint("expertise_id", "term"),
+        Index("ix_expertise_terms_workspace_term", "workspace_id", "term", "id"),
+        Index("ix_expertise_terms_community_term", "community_id", "term", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    expertise_id: int = Field(foreign_key="expertise.id")
+    workspace_id: int = Field(foreign_key="workspaces.id")
+    community_id: int = Field(foreign_key="communities.id")
+    term: str = Field(max_length=60)
 
 
 class Activity(SQLModel, table=True):

@@ -119,6 +119,9 @@ def test_a_huge_directory_stays_within_slacks_limits() -> None:
             "role": None,
             "role_noun": "member",
             "members": members,
+            "total": len(members),
+            "page": 1,
+            "more": None,
         },
         buttons=(Button(label="Join", action="command", value="join"),),
     )

@@ -12,7 +12,7 @@ from jinja2 import TemplateNotFound
 from adapters.slack.translate import CHANNEL_BLOCK_PREFIX
 from bot.replies import Button, Form, Reply
 from bot.vocabulary import FIELD_LABELS, FIELD_LIMITS, FORM_LABELS, KIND_LABELS
-from messages.rendering import Renderer, local_time
+from messages.rendering import Escaping, Renderer, local_time
 from rituals.catalog import CATALOG
 
 MAX_BLOCKS = 50  # Slack's limit for a message (100 for a view; we keep to 50 everywhere)
@@ -67,16 +67,17 @@ class SlackRenderer:
     """Renders neutral replies for Slack; user text is escaped for mrkdwn first."""
 
     def __init__(self) -> None:
+        escaping = Escaping(mrkdwn_escape)  # once per reply, for the text and the blocks
         self._renderer = Renderer(
             "slack",
-            escape=mrkdwn_escape,
+            escape=escaping,
             mention=slack_mention,
             command=slash_command,
             when=slack_date,
         )
         self._text = Renderer(
             "text",
-            escape=mrkdwn_escape,
+            escape=escaping,
             mention=slack_mention,
             command=slash_command,
             when=slack_date,

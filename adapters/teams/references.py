@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -13,6 +15,11 @@ from storage.database import Database
 from storage.models import ConversationReference
 
 PLATFORM = "teams"
+# References this process saved or found unchanged, so an activity in a known conversation
+# costs no database round trip (every activity carries its reference). Each is trusted for a
+# few minutes only: another process may have changed or deleted the row (an uninstall).
+KNOWN_REFERENCES = 4096
+KNOWN_SECONDS = 300.0
 
 
 def conversation_key(conversation_id: str) -> str:
@@ -38,16 +45,26 @@ class ReferenceStore:
     def __init__(self, database: Database, clock: Clock) -> None:
         self._database = database
         self._clock = clock
+        self._known: OrderedDict[tuple[str, str], tuple[float, str, dict[str, Any]]] = OrderedDict()
 
     async def save(self, workspace: str, key: str, kind: str, reference: dict[str, Any]) -> None:
-        """Insert or update; a concurrent insert of the same key is retried as an update."""
+        """Insert or update; a concurrent insert of the same key is retried as an update.
+        A reference this process already stored as it is now is not read again."""
+        known = self._known.get((workspace, key))
+        now = time.monotonic()
+        if known is not None and known[0] > now and known[1:] == (kind, reference):
+            return
         for attempt in range(2):
             try:
                 await self._upsert(workspace, key, kind, reference)
-                return
+                break
             except IntegrityError:
                 if attempt:
                     raise
+        self._known[(workspace, key)] = (now + KNOWN_SECONDS, kind, reference)
+        self._known.move_to_end((workspace, key))
+        if len(self._known) > KNOWN_REFERENCES:
+            self._known.popitem(last=False)
 
     async def _upsert(self, workspace: str, key: str, kind: str, reference: dict[str, Any]) -> None:
         async with self._database.session() as session:
@@ -89,6 +106,7 @@ class ReferenceStore:
         return dict(row.reference) if row else None
 
     async def delete(self, workspace: str, key: str) -> bool:
+        self._known.pop((workspace, key), None)
         async with self._database.session() as session:
             row = (await session.exec(_by_key(workspace, key))).first()
             if row is None:

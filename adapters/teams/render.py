@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from botbuilder.core import CardFactory, MessageFactory
-from botbuilder.schema import Activity
+from botbuilder.core import CardFactory
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    Attachment,
+    AttachmentLayoutTypes,
+    InputHints,
+)
+from msrest.serialization import Model
 
 from bot.replies import Button, Reply
 from messages.rendering import Renderer
@@ -37,6 +45,30 @@ def bold_mention(user: Mapping[str, Any]) -> str:
 def bold(text: str) -> str:
     """A command or code fragment in a card: TextBlock markdown has no inline code."""
     return f"**{text}**"
+
+
+ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
+
+
+class CardContent(Model):
+    """A card's JSON, which msrest sends as it is (through its `additional_properties`)
+    instead of walking every value of it again: a large card took milliseconds per send."""
+
+    _attribute_map = {"additional_properties": {"key": "", "type": "{object}"}}
+
+    def __init__(self, card: dict[str, Any]) -> None:
+        super().__init__()
+        self.additional_properties = card
+
+
+class SentActivity(Activity):
+    """An activity copbot built to send. botbuilder deep-copies every activity a turn sends
+    (a large card took milliseconds); this one is built afresh for each send and its card is
+    not changed afterwards, so the copy shares the card and copies only the activity itself
+    (whose conversation fields botbuilder then sets)."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> SentActivity:
+        return copy.copy(self)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -131,6 +163,10 @@ class CardRenderer:
     def to_activity(self, reply: Reply, *, addressee: Addressee | None = None) -> Activity:
         """A message activity carrying the reply's card."""
         card = self.to_card(reply, addressee=addressee)
-        activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
-        activity.summary = self.summary(reply)
-        return activity
+        return SentActivity(
+            type=ActivityTypes.message,
+            attachment_layout=AttachmentLayoutTypes.list,
+            attachments=[Attachment(content_type=ADAPTIVE_CARD, content=CardContent(card))],
+            input_hint=InputHints.accepting_input,
+            summary=self.summary(reply),
+        )

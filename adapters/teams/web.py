@@ -9,6 +9,9 @@ from types import SimpleNamespace
 from aiohttp import web
 from botbuilder.core import serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.integration.aiohttp.configuration_service_client_credential_factory import (
+    ConfigurationServiceClientCredentialFactory,
+)
 from botframework.connector.auth import ServiceClientCredentialsFactory
 
 from adapters.teams import signing_keys
@@ -19,6 +22,7 @@ from adapters.teams.platform import TeamsPlatform
 from adapters.teams.references import ReferenceStore
 from adapters.teams.render import CardRenderer
 from adapters.teams.signing_keys import KeysUnavailable
+from adapters.teams.tokens import OffLoopTokens
 from adapters.teams.turns import TurnHandler
 from bot.app import Core
 from bot.settings import Settings
@@ -87,8 +91,11 @@ def bot_authentication(
         APP_TYPE="SingleTenant" if tenant else "MultiTenant",
         APP_TENANTID=tenant,
     )
+    factory = OffLoopTokens(
+        credentials_factory or ConfigurationServiceClientCredentialFactory(config)
+    )
     return CopbotAuthentication(
-        ConfigurationBotFrameworkAuthentication(config, credentials_factory=credentials_factory)
+        ConfigurationBotFrameworkAuthentication(config, credentials_factory=factory)
     )
 
 

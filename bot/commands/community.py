@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bot.commands.reply_data import community_data, member_data, user_data
-from bot.commands.spec import CommandSpec, Invocation
+from bot.commands.spec import CommandSpec, Invocation, page_option, show_more
 from bot.errors import UserError
 from bot.events import Origin
 from bot.handlers import EventHandlers
@@ -73,6 +73,7 @@ class CommunityCommands:
                 name="communities",
                 handler=self.communities,
                 scoped=False,
+                options=frozenset({"page"}),
             ),
             CommandSpec(
                 name="archive",
@@ -184,18 +185,21 @@ class CommunityCommands:
         )
 
     async def communities(self, inv: Invocation) -> Reply:
-        found = [
-            (c, size)
-            for c, size in await self._communities.in_workspace(inv.origin)
-            if c.archived_at is None
-        ]
-        ids = [c.id for c, _ in found if c.id is not None]
+        found = await self._communities.in_workspace(
+            inv.origin, page=page_option(inv.command, "communities")
+        )
+        ids = [c.id for c, _ in found.communities if c.id is not None]
         mine = await self._membership.communities_of(ids, inv.origin.user)
+        more = f"communities page={found.page + 1}" if found.more else None
         return Reply(
             kind="communities",
             data={
                 "communities": [
-                    {**community_data(c), "size": size, "member": c.id in mine} for c, size in found
-                ]
+                    {**community_data(c), "size": size, "member": c.id in mine}
+                    for c, size in found.communities
+                ],
+                "page": found.page,
+                "more": more,
             },
+            buttons=show_more("communities", found.page) if found.more else (),
         )

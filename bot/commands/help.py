@@ -27,6 +27,7 @@ def command_data(spec: CommandSpec) -> dict[str, Any]:
 class HelpCommands:
     def __init__(self, registry: CommandRegistry) -> None:
         self._registry = registry
+        self._overview: Reply | None = None  # the same for everyone: built once
 
     def specs(self) -> list[CommandSpec]:
         return [
@@ -49,14 +50,16 @@ class HelpCommands:
                     "no_such_command", usage="help", name=words[0], suggestion=suggestion
                 )
             return Reply(kind="help_command", data={"command": command_data(spec)})
-        groups: dict[str, list[dict[str, Any]]] = {}
-        for spec in self._registry.specs:
-            groups.setdefault(spec.text.group, []).append(command_data(spec))
-        return Reply(
-            kind="help",
-            data={
-                "groups": [
-                    {"name": name, "commands": commands} for name, commands in groups.items()
-                ],
-            },
-        )
+        if self._overview is None:
+            groups: dict[str, list[dict[str, Any]]] = {}
+            for spec in self._registry.specs:
+                groups.setdefault(spec.text.group, []).append(command_data(spec))
+            self._overview = Reply(
+                kind="help",
+                data={
+                    "groups": [
+                        {"name": name, "commands": commands} for name, commands in groups.items()
+                    ],
+                },
+            )
+        return self._overview

@@ -29,29 +29,26 @@ class HomeView:
         self._menu = menu
 
     async def for_user(self, origin: Origin) -> Reply:
-        found = [
-            (c, size)
-            for c, size in await self._communities.in_workspace(origin)
-            if c.archived_at is None
+        """The person's communities and the first page of the others (bounded reads)."""
+        mine = await self._membership.memberships(origin)
+        first_page = await self._communities.in_workspace(origin)
+        sizes = await self._communities.sizes([c.id for c, _ in mine if c.id is not None])
+        joined = [
+            {
+                **community_data(community),
+                "size": sizes.get(community.id or 0, 0),
+                "role": member.role,
+                "role_label": role_label(member.role),
+                "steward": member.role == Role.STEWARD,
+            }
+            for community, member in mine
         ]
-        mine = await self._membership.communities_of(
-            [c.id for c, _ in found if c.id is not None], origin.user
-        )
-        joined, others = [], []
-        for community, size in found:
-            entry = {**community_data(community), "size": size}
-            member = mine.get(community.id or 0)
-            if member is None:
-                others.append(entry)
-            else:
-                joined.append(
-                    {
-                        **entry,
-                        "role": member.role,
-                        "role_label": role_label(member.role),
-                        "steward": member.role == Role.STEWARD,
-                    }
-                )
+        theirs = {community.id for community, _ in mine}
+        others = [
+            {**community_data(community), "size": size}
+            for community, size in first_page.communities
+            if community.id not in theirs
+        ]
         menu = await self._menu(origin) if self._menu is not None and joined else None
         return Reply(
             kind="home",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.commands.spec import CommandSpec, Invocation
+from bot.commands.spec import CommandSpec, Invocation, page_option
 from bot.errors import UserError
 from bot.events import ButtonPressed, MessageSaved, Origin, ReactionAdded, ReactionChanged
 from bot.handlers import EventHandlers
@@ -124,12 +124,10 @@ class LibraryCommands:
         unknown = sorted(set(command.options) - {"page"})
         if unknown:
             raise UserError("option_unknown", usage="library", command="library", option=unknown[0])
-        raw_page = command.options.get("page", "1")
-        if not raw_page.isdigit() or int(raw_page) < 1:
-            raise UserError("page_invalid", usage="library", page=raw_page)
+        page_number = page_option(command, "library")
         tags = [w for w in command.words if w.startswith("#") and len(w) > 1]
         query = " ".join(w for w in command.words if w not in tags)
-        page = await self._library.search(community, query, tags=tags, page=int(raw_page))
+        page = await self._library.search(community, query, tags=tags, page=page_number)
         return self._results(community, query, tags, page)
 
     def _results(self, community: Community, query: str, tags: Sequence[str], page: Page) -> Reply:

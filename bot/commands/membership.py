@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from bot.commands.community import confirmation
 from bot.commands.reply_data import community_data, listing_data, member_data, user_data
-from bot.commands.spec import CommandSpec, Invocation
+from bot.commands.spec import CommandSpec, Invocation, page_option, show_more
 from bot.errors import UserError
 from bot.replies import Destination, Reply, Visibility
 from bot.services.communities import CommunityService
@@ -46,6 +46,7 @@ class MembershipCommands:
                 handler=self.members,
                 needs_community=True,
                 aliases=("directory",),
+                options=frozenset({"page"}),
             ),
             CommandSpec(
                 name="role",
@@ -69,13 +70,13 @@ class MembershipCommands:
     async def join(self, inv: Invocation) -> Reply:
         community = inv.require_community()
         member = await self._membership.join(community, inv.origin)
-        charter = await self._communities.charter(community)
+        size = await self._communities.size(community)
         return Reply(
             kind="joined",
             data={
                 "community": community_data(community),
                 "member": member_data(member),
-                "member_count": charter.member_count,
+                "member_count": size,
             },
             visibility=Visibility.CHANNEL,
         )
@@ -125,15 +126,21 @@ class MembershipCommands:
         if len(words) > 1:
             raise UserError("one_role_filter", usage="members")
         role = parse_role(words[0], "members") if words else None
-        listings = await self._membership.directory(community, role)
+        page = page_option(inv.command, "members")
+        found = await self._membership.directory(community, role, page=page)
+        line = " ".join(("members", *words))
         return Reply(
             kind="members",
             data={
                 "community": community_data(community),
                 "role": role,
                 "role_noun": ROLE_NOUNS[role or Role.MEMBER],
-                "members": [listing_data(x) for x in listings],
+                "members": [listing_data(x) for x in found.listings],
+                "total": found.total,
+                "page": found.page,
+                "more": f"{line} page={found.page + 1}" if found.more else None,
             },
+            buttons=show_more(line, found.page) if found.more else (),
         )
 
     async def role(self, inv: Invocation) -> Sequence[Reply]:
@@ -175,18 +182,15 @@ class MembershipCommands:
         topic = inv.command.rest.strip()
         if not topic:
             raise UserError("topic_missing", usage="who")
-        if inv.community is not None:
-            scope = [inv.require_community()]
-        else:
-            found = await self._communities.in_workspace(inv.origin)
-            scope = [c for c, _ in found if c.archived_at is None]
-        listings = await self._membership.who([c.id for c in scope if c.id is not None], topic)
+        scope = inv.require_community() if inv.community is not None else None
+        found = await self._membership.who(inv.origin, scope, topic)
         return Reply(
             kind="who",
             data={
                 "topic": topic,
                 "scope": community_data(inv.community) if inv.community else None,
-                "members": [listing_data(x) for x in listings],
+                "members": [listing_data(x) for x in found.listings],
+                "more": found.more,
             },
         )
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from bot.errors import UserError
 from bot.events import Origin
 from bot.parsing import ParsedCommand
-from bot.replies import Reply
+from bot.replies import Button, Reply
 from messages.commands import CommandText, command_text
 from storage.models import Community, Member, Role
 
@@ -32,6 +32,19 @@ class Invocation:
 
 
 Handler = Callable[[Invocation], Awaitable[Reply | Sequence[Reply]]]
+
+
+def page_option(command: ParsedCommand, usage: str) -> int:
+    """The page a paged listing was asked for with `page=N` (1 when not given)."""
+    raw = command.options.get("page", "1")
+    if not raw.isdigit() or int(raw) < 1:
+        raise UserError("page_invalid", usage=usage, page=raw)
+    return int(raw)
+
+
+def show_more(line: str, page: int) -> tuple[Button, ...]:
+    """The button under a page of a listing: it runs `line` for the next page."""
+    return (Button(label="Show more", action="command", value=f"{line} page={page + 1}"),)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -5,17 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
 
 from bot.clock import Clock
 from bot.errors import UserError
 from bot.events import Origin
 from bot.services.activity import record
 from bot.services.locks import lock_active_community, lock_workspace
-from bot.services.membership import enrol, steward_count
+from bot.services.membership import enrol, member_count, steward_count
 from bot.text import clean, clean_origin, one_line
 from bot.vocabulary import FIELD_LABELS, FIELD_LIMITS, KINDS
 from rituals.schedule import resolve_zone
@@ -30,6 +31,19 @@ class Charter:
     community: Community
     stewards: tuple[Member, ...]
     member_count: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class CommunityPage:
+    """One page of a workspace's active communities, by name, with their member counts."""
+
+    communities: tuple[tuple[Community, int], ...]
+    page: int
+    more: bool
+
+
+# Communities listed per page: the list is read a page at a time, whatever the workspace's size.
+COMMUNITIES_PAGE = 20
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -129,6 +143,39 @@ async def find_workspace(session: AsyncSession, origin: Origin) -> Workspace | N
     return (await session.exec(query)).first()
 
 
+async def _sizes(session: AsyncSession, community_ids: list[int]) -> dict[int, int]:
+    if not community_ids:
+        return {}
+    query = (
+        select(Member.community_id, func.count(col(Member.id)))
+        .where(col(Member.community_id).in_(community_ids), col(Member.active))
+        .group_by(col(Member.community_id))
+    )
+    return {community_id: int(n) for community_id, n in await session.exec(query)}
+
+
+def _where_and_who() -> Select[Community, Member]:
+    membership = (
+        (col(Member.community_id) == Community.id)
+        & (col(Member.user_id) == bindparam("user"))
+        & col(Member.active)
+    )
+    return (
+        select(Community, Member)
+        .join(Workspace, col(Workspace.id) == Community.workspace_id)
+        .join(Member, membership, isouter=True)
+        .where(
+            col(Workspace.platform) == bindparam("platform"),
+            col(Workspace.external_id) == bindparam("workspace"),
+            col(Community.channel_id) == bindparam("channel"),
+        )
+    )
+
+
+# Built once: every command runs it, and building a statement costs more than running it.
+_WHERE_AND_WHO = _where_and_who()
+
+
 class CommunityService:
     """Creates and describes communities; every query is scoped to the caller's workspace."""
 
@@ -140,23 +187,14 @@ class CommunityService:
     async def where_and_who(self, origin: Origin) -> tuple[Community | None, Member | None]:
         """The channel's community and the caller's active membership in it, in one query
         (every command needs both, so this is on the hot path)."""
-        membership = (
-            (col(Member.community_id) == Community.id)
-            & (Member.user_id == origin.user)
-            & col(Member.active)
-        )
-        query = (
-            select(Community, Member)
-            .join(Workspace, col(Workspace.id) == Community.workspace_id)
-            .join(Member, membership, isouter=True)
-            .where(
-                Workspace.platform == origin.platform,
-                Workspace.external_id == origin.workspace,
-                Community.channel_id == origin.channel,
-            )
-        )
-        async with self._database.session() as session:
-            found = (await session.exec(query)).first()
+        params = {
+            "platform": origin.platform,
+            "workspace": origin.workspace,
+            "channel": origin.channel,
+            "user": origin.user,
+        }
+        async with self._database.read() as session:
+            found = (await session.exec(_WHERE_AND_WHO, params=params)).first()
         return (found[0], found[1]) if found is not None else (None, None)
 
     async def setup(self, origin: Origin, change: CharterChange) -> SetupResult:
@@ -260,36 +298,61 @@ class CommunityService:
             return community
 
     async def charter(self, community: Community) -> Charter:
-        async with self._database.session() as session:
-            members = (
+        """The community with its stewards and a count of its members (two bounded reads,
+        whatever its size: this runs on `about` and on every `join`)."""
+        async with self._database.read() as session:
+            count = await member_count(session, community)
+            stewards = (
                 await session.exec(
                     select(Member)
-                    .where(Member.community_id == community.id, col(Member.active))
+                    .where(
+                        Member.community_id == community.id,
+                        col(Member.active),
+                        Member.role == Role.STEWARD,
+                    )
                     .order_by(col(Member.joined_at))
                 )
             ).all()
-        stewards = tuple(m for m in members if m.role == Role.STEWARD)
-        return Charter(community=community, stewards=stewards, member_count=len(members))
+        return Charter(community=community, stewards=tuple(stewards), member_count=count)
 
-    async def in_workspace(self, origin: Origin) -> list[tuple[Community, int]]:
-        """Every community of the caller's workspace with its active member count."""
-        async with self._database.session() as session:
-            workspace = await find_workspace(session, origin)
-            if workspace is None:
-                return []
-            size = func.count(col(Member.id)).label("size")
-            query = (
-                select(Community, size)
-                .join(
-                    Member,
-                    (col(Member.community_id) == Community.id) & col(Member.active),
-                    isouter=True,
-                )
-                .where(Community.workspace_id == workspace.id)
-                .group_by(col(Community.id))
-                .order_by(col(Community.name_key))
+    async def in_workspace(self, origin: Origin, *, page: int = 1) -> CommunityPage:
+        """A page of the caller's workspace's active communities, by name, with their active
+        member counts (the page is read first, then counted: two bounded queries)."""
+        page = max(page, 1)
+        # The workspace as a scalar subquery, so that its communities are read in name order
+        # straight from the (workspace, name) index (joined, PostgreSQL sorted all of them).
+        workspace = select(Workspace.id).where(
+            Workspace.platform == origin.platform, Workspace.external_id == origin.workspace
+        )
+        query = (
+            select(Community)
+            .where(
+                col(Community.workspace_id) == workspace.scalar_subquery(),
+                col(Community.archived_at).is_(None),
             )
-            return [(community, int(count)) for community, count in await session.exec(query)]
+            .order_by(col(Community.name_key))
+            .offset((page - 1) * COMMUNITIES_PAGE)
+            .limit(COMMUNITIES_PAGE + 1)
+        )
+        async with self._database.read() as session:
+            found = (await session.exec(query)).all()
+            shown = found[:COMMUNITIES_PAGE]
+            sizes = await _sizes(session, [c.id for c in shown if c.id is not None])
+        return CommunityPage(
+            communities=tuple((c, sizes.get(c.id or 0, 0)) for c in shown),
+            page=page,
+            more=len(found) > COMMUNITIES_PAGE,
+        )
+
+    async def size(self, community: Community) -> int:
+        """How many active members `community` has (a COUNT)."""
+        async with self._database.read() as session:
+            return await member_count(session, community)
+
+    async def sizes(self, community_ids: list[int]) -> dict[int, int]:
+        """Active member counts of a few communities (a page's), by community id."""
+        async with self._database.read() as session:
+            return await _sizes(session, community_ids)
 
     async def _check_name_free(
         self, session: AsyncSession, workspace_id: int, name: str, current: Community | None

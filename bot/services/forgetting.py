@@ -32,6 +32,7 @@ from storage.models import (
     Delivery,
     Download,
     Expertise,
+    ExpertiseTerm,
     FacilitatorPool,
     FacilitatorSkip,
     HealthDigest,
@@ -191,6 +192,8 @@ class _Forgetting:
     async def _membership(self) -> None:
         in_workspace = col(Member.community_id).in_(self.community_ids)
         members = select(Member.id).where(in_workspace, col(Member.user_id) == self.user)
+        skills = select(Expertise.id).where(col(Expertise.member_id).in_(members))
+        await self._run(delete(ExpertiseTerm).where(col(ExpertiseTerm.expertise_id).in_(skills)))
         self.counts["skills"] += await self._run(
             delete(Expertise).where(col(Expertise.member_id).in_(members))
         )

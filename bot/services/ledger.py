@@ -23,9 +23,11 @@ class EventLedger:
         self._clock = clock
 
     async def first_time(self, platform: str, event_id: str) -> bool:
-        """Record `event_id`; False when it had been recorded before."""
+        """Record `event_id`; False when it had been recorded before. (A write session: on
+        SQLite a burst of events then takes turns rather than retrying in SQLite's busy
+        handler.)"""
         try:
-            async with self._database.session() as session:
+            async with self._database.session(write=True) as session:
                 session.add(
                     ProcessedEvent(
                         platform=platform, event_id=event_id, received_at=self._clock.now()

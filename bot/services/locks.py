@@ -32,3 +32,14 @@ async def lock_active_community(session: AsyncSession, community_id: int | None)
     if community.archived_at is not None:
         raise UserError("community_archived", name=community.name)
     return community
+
+
+async def share_active_community(session: AsyncSession, community_id: int | None) -> Community:
+    """The community read afresh under a shared lock (`FOR SHARE` on PostgreSQL), refusing
+    one archived meanwhile: joins run side by side, while a leave or an archive, which lock
+    it as above, waits for them (and they for it)."""
+    query = select(Community).where(Community.id == community_id).with_for_update(read=True)
+    community = (await session.exec(query)).one()
+    if community.archived_at is not None:
+        raise UserError("community_archived", name=community.name)
+    return community

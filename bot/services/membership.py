@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, Select, bindparam, case, func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -14,11 +16,20 @@ from bot.clock import Clock
 from bot.errors import UserError
 from bot.events import Origin, UserRef
 from bot.services.activity import record
-from bot.services.locks import lock_active_community
+from bot.services.locks import lock_active_community, share_active_community
 from bot.text import clean_origin, one_line
 from bot.vocabulary import ROLE_PHRASES, ROLES, SKILL_LENGTH_MAX, SKILLS_MAX
 from storage.database import Database
-from storage.models import Community, Expertise, Member, Role
+from storage.models import Community, Expertise, ExpertiseTerm, Member, Role, Workspace
+from storage.search_terms import normalised, terms_of
+
+# A page of the directory, and how many people `who` names at most: every read is bounded.
+DIRECTORY_PAGE = 20
+WHO_PEOPLE = 20
+# Rows `who` reads for those people (a person may match in several communities or skills).
+WHO_ROWS = 100
+# The communities a person's home view lists as theirs.
+HOME_COMMUNITIES = 50
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,6 +57,24 @@ def _group(rows: Sequence[tuple[str, str, str, str | None]]) -> list[Listing]:
 
 
 @dataclass(frozen=True, kw_only=True)
+class DirectoryPage:
+    """One page of a community's directory; `total` counts every member it pages through."""
+
+    listings: tuple[Listing, ...]
+    total: int
+    page: int
+    more: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class Found:
+    """The people `who` found, at most `WHO_PEOPLE`; `more` when others matched too."""
+
+    listings: tuple[Listing, ...]
+    more: bool
+
+
+@dataclass(frozen=True, kw_only=True)
 class RoleChange:
     member: Member
     previous: str
@@ -65,6 +94,20 @@ class Departure:
 def skill_tag(label: str) -> str:
     """The form of a skill `who` searches (lower case; "ß" becomes "ss")."""
     return label.casefold()
+
+
+def add_terms(session: AsyncSession, community: Community, expertise: Expertise) -> None:
+    """Make a saved skill findable by `who` (its normalised terms, one row each)."""
+    assert expertise.id is not None and community.id is not None
+    for term in sorted(terms_of(expertise.tag)):
+        session.add(
+            ExpertiseTerm(
+                expertise_id=expertise.id,
+                workspace_id=community.workspace_id,
+                community_id=community.id,
+                term=term,
+            )
+        )
 
 
 def split_skills(text: str) -> list[str]:
@@ -105,9 +148,22 @@ async def enrol(
     """Make `origin.user` an active member in `role`: a new membership, or their old one
     taken up again (one row per person and community)."""
     origin = clean_origin(origin)
-    assert community.id is not None
     query = select(Member).where(Member.community_id == community.id, Member.user_id == origin.user)
-    member = (await session.exec(query)).first()
+    return enrolled(session, (await session.exec(query)).first(), community, origin, role, now)
+
+
+def enrolled(
+    session: AsyncSession,
+    member: Member | None,
+    community: Community,
+    origin: Origin,
+    role: Role,
+    now: datetime,
+) -> Member:
+    """`member` (the person's row in `community`, None if they never joined) made active in
+    `role`, added to the session."""
+    origin = clean_origin(origin)
+    assert community.id is not None
     if member is None:
         member = Member(
             community_id=community.id,
@@ -126,6 +182,47 @@ async def enrol(
     return member
 
 
+def _listed(by_role: bool) -> list[ColumnElement[bool]]:
+    """Who the directory lists: a community's active members (of one role)."""
+    where: list[ColumnElement[bool]] = [
+        col(Member.community_id) == bindparam("community"),
+        col(Member.active).is_(True),
+    ]
+    if by_role:
+        where.append(col(Member.role) == bindparam("role"))
+    return where
+
+
+def _directory(by_role: bool) -> Select[Any]:
+    """A page of the directory in one statement: the page (counted in all by a window
+    function), then joined to its members' skills."""
+    rank = case({r: i for i, r in enumerate(ROLES)}, value=col(Member.role), else_=len(ROLES))
+    sort_name = func.lower(col(Member.display_name))
+    people = (
+        select(col(Member.id).label("id"), Member.user_id, Member.display_name, Member.role)
+        .add_columns(
+            rank.label("rank"),
+            sort_name.label("sort_name"),
+            func.count().over().label("total"),
+        )
+        .where(*_listed(by_role))
+        .order_by(rank, sort_name, col(Member.id))
+        .offset(bindparam("offset"))
+        .limit(bindparam("limit"))
+        .cte("page")
+    )
+    return (
+        select(people.c.id, people.c.user_id, people.c.display_name, people.c.role)
+        .add_columns(people.c.total, col(Expertise.label))
+        .join_from(people, Expertise, col(Expertise.member_id) == people.c.id, isouter=True)
+        .order_by(people.c.rank, people.c.sort_name, people.c.id, col(Expertise.id))
+    )
+
+
+# Built once (with and without a role filter): building a statement costs more than running it.
+_DIRECTORY = {by_role: _directory(by_role) for by_role in (False, True)}
+
+
 class MembershipService:
     """Owns who belongs to a community and in which role."""
 
@@ -134,15 +231,20 @@ class MembershipService:
         self._clock = clock
 
     async def join(self, community: Community, origin: Origin) -> Member:
-        now = self._clock.now()
-        async with self._database.session(write=True) as session:
-            community = await lock_active_community(session, community.id)
-            member = await self._active(session, community, origin.user)
-            if member is not None:
-                raise UserError("already_member", community=community.name)
-            member = await enrol(session, community, origin, Role.MEMBER, now)
-            record(session, community, origin.user, "member.joined", now)
-            return member
+        """Join: a short write transaction under a shared lock on the community, so that
+        joins run side by side (on PostgreSQL; SQLite takes writers in turn)."""
+        now, name = self._clock.now(), community.name
+        try:
+            async with self._database.session(write=True) as session:
+                community = await share_active_community(session, community.id)
+                member = await self._any(session, community, clean_origin(origin).user)
+                if member is not None and member.active:
+                    raise UserError("already_member", community=community.name)
+                member = enrolled(session, member, community, origin, Role.MEMBER, now)
+                record(session, community, origin.user, "member.joined", now)
+                return member
+        except IntegrityError:  # the same person joined meanwhile, from another request
+            raise UserError("already_member", community=name) from None
 
     async def leave(
         self,
@@ -244,10 +346,17 @@ class MembershipService:
             member = await self._active(session, community, origin.user)
             if member is None:
                 raise UserError("join_first", usage="join", community=community.name)
+            assert member.id is not None
+            owned = select(Expertise.id).where(col(Expertise.member_id) == member.id)
+            await session.exec(
+                delete(ExpertiseTerm).where(col(ExpertiseTerm.expertise_id).in_(owned))
+            )
             await session.exec(delete(Expertise).where(col(Expertise.member_id) == member.id))
-            for label in skills:
-                assert member.id is not None
-                session.add(Expertise(member_id=member.id, tag=skill_tag(label), label=label))
+            saved = [Expertise(member_id=member.id, tag=skill_tag(x), label=x) for x in skills]
+            session.add_all(saved)
+            await session.flush()
+            for expertise in saved:
+                add_terms(session, community, expertise)
             record(
                 session,
                 community,
@@ -258,49 +367,106 @@ class MembershipService:
             )
             return skills
 
-    async def directory(self, community: Community, role: Role | None = None) -> list[Listing]:
-        """Active members, stewards first, each with their expertise (one query)."""
-        query = (
-            select(Member.user_id, Member.display_name, Member.role, Expertise.label)
-            .join(Expertise, col(Expertise.member_id) == Member.id, isouter=True)
-            .where(Member.community_id == community.id, col(Member.active))
-            .order_by(col(Member.id), col(Expertise.id))
+    async def directory(
+        self, community: Community, role: Role | None = None, *, page: int = 1
+    ) -> DirectoryPage:
+        """A page of active members, stewards first then by name, each with their expertise
+        and how many there are in all: one bounded statement (the page, counted by a window
+        function, then joined to its skills)."""
+        page = max(page, 1)
+        query = _DIRECTORY[role is not None]
+        params = {
+            "community": community.id,
+            "role": role,
+            "offset": (page - 1) * DIRECTORY_PAGE,
+            "limit": DIRECTORY_PAGE + 1,
+        }
+        async with self._database.read() as session:
+            # Core rows, without the ORM's result processing: nothing here is an entity.
+            rows = (await (await session.connection()).execute(query, params)).all()
+            total = rows[0].total if rows else 0
+            if not rows and page > 1:  # past the end: the count alone
+                count = select(func.count(col(Member.id))).where(*_listed(role is not None))
+                total = (await (await session.connection()).execute(count, params)).scalar_one()
+        found: dict[int, tuple[str, str, str, list[str]]] = {}
+        for member_id, user_id, name, role_, _, label in rows:
+            _, _, _, skills = found.setdefault(member_id, (user_id, name, role_, []))
+            if label is not None:
+                skills.append(label)
+        listings = tuple(
+            Listing(user_id=user_id, display_name=name, role=role_, skills=tuple(skills))
+            for user_id, name, role_, skills in found.values()
         )
-        if role is not None:
-            query = query.where(Member.role == role)
-        async with self._database.session() as session:
-            rows = (await session.exec(query)).all()
-        listings = _group(rows)
-        order = {r: i for i, r in enumerate(ROLES)}
-        return sorted(
-            listings, key=lambda x: (order.get(Role(x.role), 9), x.display_name.casefold())
+        return DirectoryPage(
+            listings=listings[:DIRECTORY_PAGE],
+            total=int(total),
+            page=page,
+            more=len(listings) > DIRECTORY_PAGE,
         )
 
-    async def who(self, community_ids: list[int], topic: str) -> list[Listing]:
-        """Active members whose expertise mentions `topic` (case-insensitive)."""
-        needle = " ".join(topic.split()).casefold()
+    async def who(self, origin: Origin, community: Community | None, topic: str) -> Found:
+        """Active members whose expertise has `topic` as a term, in `community` or else in
+        every active community of the caller's workspace (an index range, read up to a limit)."""
+        needle = normalised(topic)
         if not needle:
-            return []
+            return Found(listings=(), more=False)
         query = (
             select(Member.user_id, Member.display_name, Member.role, Expertise.label)
-            .join(Expertise, col(Expertise.member_id) == Member.id)
-            .where(col(Member.community_id).in_(community_ids), col(Member.active))
-            .where(col(Expertise.tag).contains(needle, autoescape=True))
-            .order_by(col(Member.id), col(Expertise.id))
+            .select_from(ExpertiseTerm)
+            .join(Expertise, col(Expertise.id) == ExpertiseTerm.expertise_id)
+            .join(Member, col(Member.id) == Expertise.member_id)
+            .join(Community, col(Community.id) == ExpertiseTerm.community_id)
+            .where(
+                ExpertiseTerm.term == needle,
+                col(Member.active),
+                col(Community.archived_at).is_(None),
+            )
+            .order_by(col(ExpertiseTerm.id))
+            .limit(WHO_ROWS)
         )
-        async with self._database.session() as session:
+        if community is not None:
+            query = query.where(ExpertiseTerm.community_id == community.id)
+        else:
+            workspace = select(Workspace.id).where(
+                Workspace.platform == origin.platform, Workspace.external_id == origin.workspace
+            )
+            query = query.where(col(ExpertiseTerm.workspace_id) == workspace.scalar_subquery())
+        async with self._database.read() as session:
             rows = (await session.exec(query)).all()
-        return sorted(
-            _group(rows),
+        people = _group(rows)
+        ranked = sorted(
+            people,
             key=lambda x: (
-                -any(s.casefold() == needle for s in x.skills),
+                -any(normalised(s) == needle for s in x.skills),
                 x.display_name.casefold(),
             ),
         )
+        more = len(people) > WHO_PEOPLE or len(rows) == WHO_ROWS
+        return Found(listings=tuple(ranked[:WHO_PEOPLE]), more=more)
+
+    async def memberships(self, origin: Origin) -> list[tuple[Community, Member]]:
+        """The caller's active memberships in their workspace's active communities, by name
+        (at most `HOME_COMMUNITIES`, read through the index on members' user ids)."""
+        query = (
+            select(Community, Member)
+            .join(Member, col(Member.community_id) == Community.id)
+            .join(Workspace, col(Workspace.id) == Community.workspace_id)
+            .where(
+                Member.user_id == origin.user,
+                col(Member.active),
+                Workspace.platform == origin.platform,
+                Workspace.external_id == origin.workspace,
+                col(Community.archived_at).is_(None),
+            )
+            .order_by(col(Community.name_key))
+            .limit(HOME_COMMUNITIES)
+        )
+        async with self._database.read() as session:
+            return [(c, m) for c, m in await session.exec(query)]
 
     async def communities_of(self, community_ids: list[int], user_id: str) -> dict[int, Member]:
         """The user's active memberships among `community_ids`, by community id."""
-        async with self._database.session() as session:
+        async with self._database.read() as session:
             query = select(Member).where(
                 col(Member.community_id).in_(community_ids),
                 Member.user_id == user_id,

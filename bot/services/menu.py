@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from sqlmodel import col, select
 
 from bot.events import Origin
-from bot.services.communities import CommunityService
 from bot.services.library import LibraryService
 from bot.services.membership import MembershipService
 from bot.services.rituals import Meeting, RitualService
@@ -54,25 +53,18 @@ class MenuService:
     def __init__(
         self,
         database: Database,
-        communities: CommunityService,
         membership: MembershipService,
         rituals: RitualService,
         library: LibraryService,
     ) -> None:
         self._database = database
-        self._communities = communities
         self._membership = membership
         self._rituals = rituals
         self._library = library
 
     async def for_user(self, origin: Origin) -> list[CommunityMenu]:
         """The caller's communities (stewarded ones first), each with what its menu shows."""
-        listed = await self._communities.in_workspace(origin)
-        found = [c for c, _ in listed if c.archived_at is None]
-        mine = await self._membership.communities_of(
-            [c.id for c in found if c.id is not None], origin.user
-        )
-        joined = [(c, mine[c.id]) for c in found if c.id in mine]
+        joined = await self._membership.memberships(origin)  # active communities, by name
         joined.sort(key=lambda pair: pair[1].role != Role.STEWARD)
         return [
             await self._one(community, member, origin.user)
