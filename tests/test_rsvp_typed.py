@@ -36,6 +36,8 @@ async def test_the_console_shows_the_typed_answer_and_it_counts_like_a_press(
     assert "[Can't go] type `ritual rsvp #1 no 2026-03-03`" in printed
     said = await bot.say("ritual rsvp #1 going 2026-03-03", as_="carol")
     assert "Going 1 · Maybe 0 · Can't go 0" in said
+    # The console has no buttons: the reply says what to type instead.
+    assert "button" not in said and "Answer again, like `ritual rsvp #1 no 2026-03-03`" in said
     # Without a date it is the next meeting: the same one. A press by another counts beside it.
     await bot.say("ritual rsvp #1 MAYBE", as_="dan")
     [meeting, *_] = await occurrences_of(core)
