@@ -277,6 +277,30 @@ async def test_forget_me_asks_first_and_changes_nothing_until_confirmed(
         assert (await session.exec(select(Member).where(Member.user_id == PERSON))).first()
 
 
+async def test_forget_me_warns_the_only_steward_that_the_community_is_left_without_one(
+    core: Core, bot: ConsoleBot
+) -> None:
+    await community(bot)
+    await bot.say('setup "Platform"', as_="ann", channel="platform")
+    await bot.say('setup "Other"', as_="ann", channel="o")
+    await bot.say("join", as_="ben", channel="o")
+    await bot.say("role @ben steward", as_="ann", channel="o")
+    asked = await bot.say("forget me", as_="ann", direct=True)
+    assert (
+        "You're the only steward of “Data Science” and “Platform”: name another steward first "
+        "(`role @someone steward` in each channel), or they will have none." in asked
+    )
+    assert "Other" not in asked  # ben stewards it too
+    assert "only steward" not in await bot.say("forget me", as_="ben", direct=True)
+    [reply] = await core.router.handle(
+        CommandInvoked(
+            origin=Origin(platform="console", workspace=ELSEWHERE, channel="x", user="ann"),
+            text="forget me",
+        )
+    )
+    assert reply.data["stewarded_alone"] == []  # another workspace's ann stewards nothing
+
+
 async def test_forget_me_leaves_no_value_naming_the_person(
     core: Core, bot: ConsoleBot, clock: FixedClock
 ) -> None:
