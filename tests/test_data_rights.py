@@ -273,6 +273,8 @@ async def test_forget_me_asks_first_and_changes_nothing_until_confirmed(
     assert len(await mentions_of(core.database, PERSON)) > 0
     wrong = await bot.say("forget me now", as_=PERSON)
     assert "`forget me confirm`" in wrong
+    # Words are read whatever their case, as everywhere else (`ritual rsvp #1 GOING`).
+    assert "has forgotten you" in await bot.say("forget me CONFIRM", as_="ben")
     async with core.database.session() as session:
         assert (await session.exec(select(Member).where(Member.user_id == PERSON))).first()
 

@@ -52,7 +52,7 @@ class DataRightsCommands:
         )
 
     async def forget(self, inv: Invocation) -> Reply:
-        words = inv.command.words
+        words = tuple(word.lower() for word in inv.command.words)
         if words and words != (CONFIRM_WORD,):
             raise UserError("forget_me_how", usage=FORGET)
         origin = inv.origin
