@@ -237,6 +237,14 @@ async def test_export_writes_a_zip_of_csv_files_in_the_export_directory(
     assert len(list((tmp_path / "exports").iterdir())) == 2 and "-2.zip" in again
 
 
+def test_the_zips_name_keeps_the_communitys_letters_without_accents() -> None:
+    from bot.services.export import _slug
+
+    assert _slug("Données ✨ Science") == "donnees-science"
+    assert _slug("Ärzte & Café") == "arzte-cafe"
+    assert _slug("日本") == "community"
+
+
 async def test_text_a_spreadsheet_would_run_is_quoted(
     core: Core, bot: ConsoleBot, tmp_path: Path
 ) -> None:
