@@ -14,6 +14,7 @@ from aiohttp import web
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import date2num
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from bot.app import Core
 from bot.services.health_signs import Session
@@ -44,6 +45,7 @@ def draw(title: str, sessions: Sequence[Session]) -> bytes:
         axes.set_xlim(*limits)
     axes.set_ylabel(words["attendance"], color=ATTENDANCE_COLOUR)
     axes.set_ylim(bottom=0, top=max([*came, 1]) * 1.2)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))  # people come whole
     pulse = axes.twinx()
     pulsed = [(s.starts_at, s.pulse) for s in sessions if s.pulse is not None]
     if pulsed:

@@ -124,6 +124,18 @@ async def test_a_chart_link_is_new_each_time_and_unknown_or_expired_ones_are_404
     assert await core.health.forget_expired_links() == 3
 
 
+async def test_a_report_without_meetings_comes_without_a_chart(
+    core: Core, slack: SlackClientSide
+) -> None:
+    """An empty chart drew 1970's midnight hours and fractions of people."""
+    await slack.command('setup "DS"')
+    answer = await slack.command("stats")
+    assert "Meetings held: *0*" in shown(answer)
+    assert image_blocks(answer.json["blocks"]) == []
+    async with core.database.session() as session:
+        assert (await session.exec(select(ChartLink))).all() == []
+
+
 async def test_without_a_public_address_slack_shows_the_report_without_the_image(
     core: Core, clock: FixedClock, api: FakeSlackApi, database: Database
 ) -> None:
