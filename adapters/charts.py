@@ -14,6 +14,7 @@ from aiohttp import web
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import date2num
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from bot.app import Core
 from bot.services.health_signs import Session
@@ -26,6 +27,7 @@ KEEP_CHARTS = 32  # charts kept drawn, the most recently drawn first to go last
 KEEP_SECONDS = 600.0
 ATTENDANCE_COLOUR = "#4a7dbf"
 PULSE_COLOUR = "#d9822b"
+NARROWEST_DAYS = 14.0  # the x axis spans at least this: one meeting is not drawn hour by hour
 
 
 def draw(title: str, sessions: Sequence[Session]) -> bytes:
@@ -38,8 +40,12 @@ def draw(title: str, sessions: Sequence[Session]) -> bytes:
     span = float(days[-1] - days[0]) if len(days) > 1 else 1.0  # in days
     width = min(5.0, max(0.4, span / max(len(days), 1) * 0.7))
     axes.bar(days, came, width=width, color=ATTENDANCE_COLOUR)
+    limits = x_limits([float(day) for day in days])
+    if limits is not None:
+        axes.set_xlim(*limits)
     axes.set_ylabel(words["attendance"], color=ATTENDANCE_COLOUR)
     axes.set_ylim(bottom=0, top=max([*came, 1]) * 1.2)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))  # people come whole
     pulse = axes.twinx()
     pulsed = [(s.starts_at, s.pulse) for s in sessions if s.pulse is not None]
     if pulsed:
@@ -56,6 +62,15 @@ def draw(title: str, sessions: Sequence[Session]) -> bytes:
     out = io.BytesIO()
     FigureCanvasAgg(figure).print_png(out)  # Agg: no display, safe in a worker thread
     return out.getvalue()
+
+
+def x_limits(days: Sequence[float]) -> tuple[float, float] | None:
+    """The x axis around meetings on `days` (matplotlib day numbers) when they span less than
+    `NARROWEST_DAYS`, centred on them; None leaves matplotlib's own."""
+    if not days or days[-1] - days[0] >= NARROWEST_DAYS:
+        return None
+    middle = (days[0] + days[-1]) / 2
+    return middle - NARROWEST_DAYS / 2, middle + NARROWEST_DAYS / 2
 
 
 def mount_charts(app: web.Application, core: Core) -> None:

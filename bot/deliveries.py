@@ -58,6 +58,7 @@ BATCH = 50  # deliveries claimed at a time
 IN_FLIGHT = 200  # deliveries on their way at once, per process
 REFRESH = timedelta(hours=1)  # an unchanged ritual's meetings are re-planned this often
 EDIT_DELAY = timedelta(seconds=3)  # RSVP counts are edited into a message at most this often
+STOP_GRACE_SECONDS = 10.0  # how long a stopping process waits for its runs to end
 SWEEP_JOB = "deliveries:sweep"
 WAKE_JOB = "deliveries:wake"
 NEXT_JOB = "deliveries:next"
@@ -173,6 +174,19 @@ class DeliveryRunner:
         """Wait for the runs the alarm has started to end."""
         while self._tasks:
             await asyncio.wait(set(self._tasks))
+
+    async def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """The runs the alarm has started (its scheduler stopped first) get up to `grace`
+        seconds to end (a send cut short would go again later), then are cancelled: the
+        database can close after."""
+        if not self._tasks:
+            return
+        _, late = await asyncio.wait(set(self._tasks), timeout=grace)
+        for task in late:
+            log.warning("deliveries: cancelling a run still going after %ss", grace)
+            task.cancel()
+        if late:
+            await asyncio.wait(late)
 
     def _finished(self, task: asyncio.Task[object]) -> None:
         self._tasks.discard(task)

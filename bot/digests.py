@@ -95,7 +95,7 @@ class DigestRunner:
             await write(dict(digest.posts), finished=rows.SKIPPED)
             return 0
         report = await self._health.report(community, period)
-        chart = await self._health.chart_link(community, period, workspace.platform)
+        chart = await self._health.chart_link(report, workspace.platform)
         posts: dict[str, Any] = dict(digest.posts)
         can_find = self._outbox.can_find(workspace.platform)
         sent = 0

@@ -96,6 +96,7 @@ async def running(
         if console is not None:
             core.outbox.register(ConsolePlatform(console, Renderer("text")))
         app = web_app(core) if serve else None
+        stack.push_async_callback(core.deliveries.stop)  # after the scheduler has stopped
         scheduler = await stack.enter_async_context(Scheduler())
         scheduler.every("upkeep", UPKEEP_SECONDS, lambda: upkeep(core))
         core.deliveries.start(scheduler)  # reminders and the rest, on their second

@@ -57,6 +57,8 @@ def _settings(database: str | None = None) -> Settings:
     return settings
 
 
+DEMO_QUIET_LOGGERS = ("bot.outbox", "bot.commands.polls")
+
 DatabaseOption = Annotated[
     str | None,
     typer.Option("--database", help="Database URL (default: COPBOT_DATABASE_URL or ./copbot.db)."),
@@ -129,6 +131,11 @@ async def _chat(settings: Settings, *, user: str, channel: str) -> None:
 def demo(database: DatabaseOption = None) -> None:
     """Seed a realistic Data Science CoP to explore."""
     settings = _settings(database)
+    if settings.log_level != "DEBUG":
+        # Seeding runs no chat adapter: each post it makes is kept for later, and the outbox
+        # and polls would say so, a screenful of news that is not.
+        for name in DEMO_QUIET_LOGGERS:
+            logging.getLogger(name).setLevel(logging.ERROR)
 
     async def _seed() -> None:
         async with running(settings) as copbot:
@@ -141,7 +148,7 @@ def demo(database: DatabaseOption = None) -> None:
         f"Seeded the Data Science CoP in #{DEMO_CHANNEL} with a dozen members. Try:\n"
         f"  copbot chat --as alice --channel {DEMO_CHANNEL}\n"
         "then type: about | members | who forecasting | ritual list | ritual next\n"
-        "  | rotation #1 history | help",
+        "  | rotation #1 history | stats | menu | help",
         highlight=False,
     )
 

@@ -148,7 +148,7 @@ async def seed_demo(
     if not listing.data.get("rituals"):
         clock.when = core.clock.now() - HISTORY
         await _ritual_history(core, past, clock, run)
-        await _polls(core, run)
+        await _polls(core, run, platform=platform, workspace=workspace, channel=channel)
     return DemoResult(channel=channel, people=len(DEMO_PEOPLE), problems=tuple(problems))
 
 
@@ -238,13 +238,20 @@ async def _pulse(
         await polls.choose(poll, replace(origin, user=name), option)
 
 
-async def _polls(core: Core, run: Run) -> None:
+async def _polls(core: Core, run: Run, *, platform: str, workspace: str, channel: str) -> None:
     """Polls of the present: one closed with its results, two open (one anonymous)."""
+    origin = Origin(platform=platform, workspace=workspace, channel=channel, user="alice")
+    community, _ = await core.communities.where_and_who(origin)
+    assert community is not None
     for author, text, votes, close in DEMO_POLLS:
         await run(author, text)
         async with core.database.session() as session:
-            number = (
-                await session.exec(select(Poll.number).order_by(col(Poll.number).desc()))
+            number = (  # this community's newest: polls are numbered per community
+                await session.exec(
+                    select(Poll.number)
+                    .where(Poll.community_id == community.id)
+                    .order_by(col(Poll.number).desc())
+                )
             ).first()
         for voter, option in votes:
             await run(voter, f"vote #{number} {option}")

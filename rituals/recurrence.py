@@ -104,14 +104,15 @@ def last_before(schedule: Schedule, *, now: datetime) -> Occurrence | None:
     return None
 
 
-def occurrence_on(schedule: Schedule, day: date) -> Occurrence:
-    """The (first) occurrence on the local date `day`; refuses with the next dates if none."""
+def occurrence_on(schedule: Schedule, day: date, *, now: datetime | None = None) -> Occurrence:
+    """The (first) occurrence on the local date `day`; refuses with the next dates if none
+    (from `now` on when given: a past date should not be answered with past meetings)."""
     since = start_of_day(day, schedule.tz)
     for occurrence in iter_occurrences(schedule, since=since):
         if occurrence.day == day:
             return occurrence
         break
-    later = islice(iter_occurrences(schedule, since=since), 3)
+    later = islice(iter_occurrences(schedule, since=since if now is None else max(since, now)), 3)
     raise UserError(
         "occurrence_missing",
         date=day.isoformat(),

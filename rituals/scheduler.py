@@ -6,6 +6,7 @@ run late rather than dropped (`misfire_grace_time=None`) and piled-up runs becom
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -17,15 +18,21 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 log = logging.getLogger(__name__)
 
 Job = Callable[[], Awaitable[object]]
+# How long leaving waits for the jobs still running before it cancels them.
+STOP_GRACE_SECONDS = 10.0
 
 
 class Scheduler:
-    """`async with Scheduler() as scheduler:` starts it on the running loop, stops it after."""
+    """`async with Scheduler() as scheduler:` starts it on the running loop, stops it after,
+    once the jobs still running have ended (cancelled after `grace` seconds), so nothing they
+    use (the database) is closed under them."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, grace: float = STOP_GRACE_SECONDS) -> None:
         self._scheduler = AsyncIOScheduler(
             job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
         )
+        self._grace = grace
+        self._running: set[asyncio.Task[object]] = set()
 
     async def __aenter__(self) -> Self:
         self._scheduler.start()
@@ -37,12 +44,14 @@ class Scheduler:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        self._scheduler.pause()  # no new runs; shutting down would cancel the running ones
+        await stop_tasks(self._running, self._grace)
         self._scheduler.shutdown(wait=False)
 
     def every(self, name: str, seconds: float, job: Job) -> None:
         """Run `job` every `seconds` (replacing a job of the same name)."""
         self._scheduler.add_job(
-            _guarded(name, job),
+            self._tracked(_guarded(name, job)),
             "interval",
             seconds=seconds,
             id=name,
@@ -53,12 +62,31 @@ class Scheduler:
     def at(self, name: str, when: datetime, job: Job) -> None:
         """Run `job` once at `when` (a timezone-aware time), replacing a job of that name."""
         self._scheduler.add_job(
-            _guarded(name, job), "date", run_date=when, id=name, name=name, replace_existing=True
+            self._tracked(_guarded(name, job)),
+            "date",
+            run_date=when,
+            id=name,
+            name=name,
+            replace_existing=True,
         )
 
     def cancel(self, name: str) -> None:
         if self._scheduler.get_job(name) is not None:
             self._scheduler.remove_job(name)
+
+    def _tracked(self, job: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        """`job`, its runs kept in `_running` while they last."""
+
+        async def run() -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            self._running.add(task)
+            try:
+                await job()
+            finally:
+                self._running.discard(task)
+
+        return run
 
     @property
     def jobs(self) -> tuple[str, ...]:
@@ -75,3 +103,17 @@ def _guarded(name: str, job: Job) -> Callable[[], Awaitable[None]]:
             log.exception("scheduled job %s failed", name)
 
     return run
+
+
+async def stop_tasks(tasks: set[asyncio.Task[object]], grace: float) -> None:
+    """Wait up to `grace` seconds for `tasks` to end, then cancel the rest and wait for them."""
+    current = asyncio.current_task()
+    waiting = {task for task in tasks if task is not current}
+    if not waiting:
+        return
+    _, late = await asyncio.wait(waiting, timeout=grace)
+    for task in late:
+        log.warning("stopping: cancelling %s, still running after %ss", task.get_name(), grace)
+        task.cancel()
+    if late:
+        await asyncio.wait(late)

@@ -134,6 +134,8 @@ def test_demo_seeds_a_community_to_explore(tmp_path: Path) -> None:
     assert seeded.returncode == 0, seeded.stderr
     assert "copbot chat --as alice --channel data-science" in seeded.stdout
     assert "demo:" not in seeded.stderr
+    # The posts it makes wait for a chat adapter: no log line each to say so.
+    assert "not sent" not in seeded.stderr and "WARNING" not in seeded.stderr, seeded.stderr
     again = copbot("demo", database=database)  # idempotent
     assert again.returncode == 0 and "demo:" not in again.stderr
     chat = copbot(

@@ -11,6 +11,7 @@ from bot.errors import UserError
 from bot.events import Origin
 from bot.parsing import parse
 from bot.replies import Reply
+from messages.commands import command_texts
 from storage.models import Community, Member, Role
 
 WHERE = Origin(platform="console", workspace="local", channel="ds", user="ann")
@@ -93,3 +94,15 @@ def test_help_finds_groups_and_subcommands_and_lists_only_runnable_ones() -> Non
         found.add(recorder("ritual list"))
     with pytest.raises(ValueError, match="registered twice"):
         found.add(recorder("rotation"))
+
+
+def test_every_summary_and_usage_in_commands_yml_is_read_whole() -> None:
+    """An unquoted ` #` starts a YAML comment: `help` showed "Search the library (words,"."""
+    for text in command_texts().values():
+        assert text.summary.endswith((".", "?")), (text.name, text.summary)
+        for words in (text.summary, text.usage, text.example):
+            for opening, closing in ("()", "[]", '""'):
+                if opening == closing:
+                    assert words.count(opening) % 2 == 0, (text.name, words)
+                else:
+                    assert words.count(opening) == words.count(closing), (text.name, words)

@@ -137,6 +137,10 @@ async def test_help_lists_every_command_with_usage(bot: ConsoleBot) -> None:
     for spec in bot.core.router.registry.specs:
         assert spec.usage in text
     assert "Example: setup" in await bot.say("help setup")
+    # Who may run a command is said once, as a list read aloud.
+    assert "warning signs. (stewards, the core team and sponsors only)" in text
+    assert "(stewards and the core team only)" in text
+    assert "Who:     stewards, the core team and sponsors only" in await bot.say("help stats")
 
 
 async def test_workspaces_never_see_each_other(core: Core) -> None:

@@ -237,6 +237,14 @@ async def test_export_writes_a_zip_of_csv_files_in_the_export_directory(
     assert len(list((tmp_path / "exports").iterdir())) == 2 and "-2.zip" in again
 
 
+def test_the_zips_name_keeps_the_communitys_letters_without_accents() -> None:
+    from bot.services.export import _slug
+
+    assert _slug("Données ✨ Science") == "donnees-science"
+    assert _slug("Ärzte & Café") == "arzte-cafe"
+    assert _slug("日本") == "community"
+
+
 async def test_text_a_spreadsheet_would_run_is_quoted(
     core: Core, bot: ConsoleBot, tmp_path: Path
 ) -> None:
@@ -273,8 +281,34 @@ async def test_forget_me_asks_first_and_changes_nothing_until_confirmed(
     assert len(await mentions_of(core.database, PERSON)) > 0
     wrong = await bot.say("forget me now", as_=PERSON)
     assert "`forget me confirm`" in wrong
+    # Words are read whatever their case, as everywhere else (`ritual rsvp #1 GOING`).
+    assert "has forgotten you" in await bot.say("forget me CONFIRM", as_="ben")
     async with core.database.session() as session:
         assert (await session.exec(select(Member).where(Member.user_id == PERSON))).first()
+
+
+async def test_forget_me_warns_the_only_steward_that_the_community_is_left_without_one(
+    core: Core, bot: ConsoleBot
+) -> None:
+    await community(bot)
+    await bot.say('setup "Platform"', as_="ann", channel="platform")
+    await bot.say('setup "Other"', as_="ann", channel="o")
+    await bot.say("join", as_="ben", channel="o")
+    await bot.say("role @ben steward", as_="ann", channel="o")
+    asked = await bot.say("forget me", as_="ann", direct=True)
+    assert (
+        "You're the only steward of “Data Science” and “Platform”: name another steward first "
+        "(`role @someone steward` in each channel), or they will have none." in asked
+    )
+    assert "Other" not in asked  # ben stewards it too
+    assert "only steward" not in await bot.say("forget me", as_="ben", direct=True)
+    [reply] = await core.router.handle(
+        CommandInvoked(
+            origin=Origin(platform="console", workspace=ELSEWHERE, channel="x", user="ann"),
+            text="forget me",
+        )
+    )
+    assert reply.data["stewarded_alone"] == []  # another workspace's ann stewards nothing
 
 
 async def test_forget_me_leaves_no_value_naming_the_person(

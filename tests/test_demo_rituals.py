@@ -9,6 +9,7 @@ import pytest
 from sqlmodel import col, select
 
 from bot.app import Core
+from bot.events import Origin
 from copbot.demo import seed_demo
 from storage.models import Attendance, Occurrence, Poll, PollVote, Ritual
 from tests.console_bot import ConsoleBot
@@ -89,3 +90,27 @@ async def test_the_demo_has_open_and_closed_polls_and_pulses_with_results(
     await seed_demo(core)  # a second run adds no polls
     async with core.database.session() as session:
         assert len((await session.exec(select(Poll))).all()) == len(polls)
+
+
+async def test_the_demo_votes_in_its_own_polls_beside_a_community_with_more(
+    core: Core, bot: ConsoleBot
+) -> None:
+    """Polls are numbered per community: the demo took the newest number of any community."""
+    await bot.say('setup "Other"', as_="zed", channel="other")
+    community, _ = await core.communities.where_and_who(
+        Origin(platform="console", workspace="local", channel="other", user="zed")
+    )
+    assert community is not None and community.id is not None
+    async with core.database.session() as session:
+        session.add(
+            Poll(
+                community_id=community.id,
+                number=500,
+                question="Elsewhere?",
+                options=["x", "y"],
+                created_by="zed",
+                created_at=core.clock.now(),
+            )
+        )
+    result = await seed_demo(core)
+    assert result.problems == ()

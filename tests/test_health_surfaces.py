@@ -124,6 +124,18 @@ async def test_a_chart_link_is_new_each_time_and_unknown_or_expired_ones_are_404
     assert await core.health.forget_expired_links() == 3
 
 
+async def test_a_report_without_meetings_comes_without_a_chart(
+    core: Core, slack: SlackClientSide
+) -> None:
+    """An empty chart drew 1970's midnight hours and fractions of people."""
+    await slack.command('setup "DS"')
+    answer = await slack.command("stats")
+    assert "Meetings held: *0*" in shown(answer)
+    assert image_blocks(answer.json["blocks"]) == []
+    async with core.database.session() as session:
+        assert (await session.exec(select(ChartLink))).all() == []
+
+
 async def test_without_a_public_address_slack_shows_the_report_without_the_image(
     core: Core, clock: FixedClock, api: FakeSlackApi, database: Database
 ) -> None:
@@ -227,3 +239,15 @@ def test_a_chart_is_drawn_for_no_meeting_one_meeting_and_unrecorded_ones() -> No
 
     for sessions in ([], [meeting(1, None)], [meeting(1, 4, 2), meeting(8, None), meeting(15, 6)]):
         assert draw("DS <&>", sessions).startswith(PNG)
+
+
+def test_one_meeting_is_drawn_on_an_axis_of_days_not_hours() -> None:
+    """`stats 7` with one meeting drew its bar across an axis from 06:00 to 22:00."""
+    from adapters.charts import NARROWEST_DAYS, x_limits
+
+    assert x_limits([]) is None
+    assert x_limits([100.0, 100.0 + NARROWEST_DAYS]) is None
+    low, high = x_limits([100.25])  # type: ignore[misc]
+    assert (low, high) == (100.25 - NARROWEST_DAYS / 2, 100.25 + NARROWEST_DAYS / 2)
+    low, high = x_limits([100.0, 104.0])  # type: ignore[misc]
+    assert high - low == NARROWEST_DAYS and low < 100.0 and high > 104.0

@@ -103,6 +103,13 @@ async def test_a_members_menu_shows_their_own_answers_and_volunteering(
     assert "[Volunteer to facilitate #1] in #ds type `rotation #1 volunteer`" in shown
     volunteered = await press(core, "bob", "command", "rotation #1 volunteer")
     assert [r.kind for r in volunteered] == ["rotation"], volunteered
+    # In the rotation now (as the core team is without volunteering): no button to volunteer,
+    # until they opt out.
+    assert "Volunteer" not in await bot.say("menu", as_="bob", direct=True)
+    await bot.say("role @carol core", as_="alice", channel="ds")
+    assert "Volunteer" not in await bot.say("menu", as_="carol", direct=True)
+    await bot.say("rotation #1 optout", as_="bob", channel="ds")
+    assert "[Volunteer to facilitate #1]" in await bot.say("menu", as_="bob", direct=True)
     nobody = await bot.say("menu", as_="zed", direct=True)
     assert "You haven't joined a community yet" in nobody
 

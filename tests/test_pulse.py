@@ -311,3 +311,16 @@ async def test_teams_gets_the_pulse_card_and_counts_presses(
         pressed_in_channel(teams, TEAMS_CAROL, poll.message_id, "vote", f"{poll.id}:4")
     )
     assert await counts(core) == ((1, 0, 0, 1), 2)
+
+
+async def test_a_ritual_without_a_pulse_says_so_where_its_settings_are_shown(
+    bot: ConsoleBot,
+) -> None:
+    """`ritual edit #1 pulse=no` answered with the settings as before, pulse not among them."""
+    await bot.say('setup "Data Science"', as_="alice", channel="ds")
+    await bot.say('ritual add deep-dive "Deep dive"', as_="alice", channel="ds")
+    assert "pulse" not in await bot.say("ritual show #1", as_="alice", channel="ds")
+    edited = await bot.say("ritual edit #1 pulse=no", as_="alice", channel="ds")
+    assert "rotating facilitator, no pulse afterwards" in edited
+    assert "no pulse afterwards" in await bot.say("ritual list", as_="alice", channel="ds")
+    assert "no pulse" not in await bot.say("ritual edit #1 pulse=yes", as_="alice", channel="ds")

@@ -74,7 +74,10 @@ async def test_add_reads_every_option(bot: ConsoleBot) -> None:
         as_="alice",
     )
     assert "#1 “Demo day”: on Friday 2026-03-20 at 17:30 Europe/Berlin." in added
-    assert "1h30m, reminders 2h and 1m before, at https://meet.example.com/x." in added
+    assert (
+        "1h30m, reminders 2h and 1m before, no pulse afterwards, at https://meet.example.com/x."
+        in added
+    )
     [ritual] = await rituals_in(bot.core)
     assert ritual.reminders == [120, 1] and not ritual.rotate and not ritual.pulse
     assert ritual.location == "https://meet.example.com/x" and ritual.duration_minutes == 90

@@ -36,6 +36,8 @@ async def test_the_console_shows_the_typed_answer_and_it_counts_like_a_press(
     assert "[Can't go] type `ritual rsvp #1 no 2026-03-03`" in printed
     said = await bot.say("ritual rsvp #1 going 2026-03-03", as_="carol")
     assert "Going 1 · Maybe 0 · Can't go 0" in said
+    # The console has no buttons: the reply says what to type instead.
+    assert "button" not in said and "Answer again, like `ritual rsvp #1 no 2026-03-03`" in said
     # Without a date it is the next meeting: the same one. A press by another counts beside it.
     await bot.say("ritual rsvp #1 MAYBE", as_="dan")
     [meeting, *_] = await occurrences_of(core)
@@ -70,3 +72,14 @@ async def test_a_typed_answer_that_cannot_be_read_is_refused_with_the_usage(
     async with core.database.session() as session:
         [row] = (await session.exec(select(Rsvp))).all()
     assert row.occurrence_id == later.id and row.answer == "no"
+
+
+async def test_a_past_day_without_a_meeting_names_the_coming_meetings_not_past_ones(
+    bot: ConsoleBot, core: Core, clock: FixedClock
+) -> None:
+    await reminder_printed(bot, core, clock)
+    clock.advance(days=40)  # 2026-04-11: the meetings of March and April are over
+    said = await bot.say("ritual rsvp #1 going 2026-03-04", as_="carol")
+    assert "There is no meeting on 2026-03-04" in said
+    assert "2026-05-05" in said and "2026-04-07" not in said
+    assert await answers(core) == {}

@@ -54,3 +54,36 @@ async def test_a_job_due_while_nothing_ran_is_run_late_not_dropped() -> None:
     async with Scheduler() as scheduler:
         scheduler.at("late", datetime.now(UTC) - timedelta(minutes=5), late)
         await asyncio.wait_for(fired.wait(), 5)
+
+
+async def test_leaving_waits_for_a_running_job_so_what_it_uses_is_not_closed_under_it() -> None:
+    """`copbot chat` on a fresh demo left while a delivery sweep was in a database session:
+    the database closed under it and SQLAlchemy printed a CancelledError traceback."""
+    started, ended = asyncio.Event(), asyncio.Event()
+
+    async def slow() -> None:
+        started.set()
+        await asyncio.sleep(0.2)
+        ended.set()
+
+    async with Scheduler() as scheduler:
+        scheduler.at("slow", datetime.now(UTC), slow)
+        await asyncio.wait_for(started.wait(), 5)
+    assert ended.is_set()
+
+
+async def test_a_job_still_running_after_the_grace_is_cancelled() -> None:
+    started, cancelled = asyncio.Event(), asyncio.Event()
+
+    async def stuck() -> None:
+        started.set()
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    async with Scheduler(grace=0.05) as scheduler:
+        scheduler.at("stuck", datetime.now(UTC), stuck)
+        await asyncio.wait_for(started.wait(), 5)
+    assert cancelled.is_set()

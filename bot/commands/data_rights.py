@@ -52,14 +52,20 @@ class DataRightsCommands:
         )
 
     async def forget(self, inv: Invocation) -> Reply:
-        words = inv.command.words
+        words = tuple(word.lower() for word in inv.command.words)
         if words and words != (CONFIRM_WORD,):
             raise UserError("forget_me_how", usage=FORGET)
         origin = inv.origin
         if not words:
+            alone = await self._forgetting.stewarded_alone(
+                platform=origin.platform, workspace=origin.workspace, user_id=origin.user
+            )
             return Reply(
                 kind="forget_confirm",
-                data={"command": f"{FORGET} {CONFIRM_WORD}"},
+                data={
+                    "command": f"{FORGET} {CONFIRM_WORD}",
+                    "stewarded_alone": [community_data(c) for c in alone],
+                },
                 buttons=(
                     Button(
                         label=FORGET_LABEL,

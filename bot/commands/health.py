@@ -48,5 +48,5 @@ class HealthCommands:
         community = inv.require_community()
         period = Period.last_days(self._clock.now(), days_of(inv))
         report = await self._health.report(community, period)
-        chart = await self._health.chart_link(community, period, inv.origin.platform)
+        chart = await self._health.chart_link(report, inv.origin.platform)
         return health_messages.stats(report, chart_url=chart)

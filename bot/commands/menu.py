@@ -167,7 +167,7 @@ class MenuCommands:
             for label, line in STEWARD_COMMANDS:
                 shown.append((label, "command", line, {}))
         else:
-            for ritual in entry.rotating[:ROTATIONS_SHOWN]:
+            for ritual in entry.can_volunteer[:ROTATIONS_SHOWN]:
                 ref = f"#{ritual.number}"
                 shown.append(("volunteer", "command", f"rotation {ref} volunteer", {"ref": ref}))
         buttons = []

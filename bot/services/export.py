@@ -9,6 +9,7 @@ import asyncio
 import csv
 import io
 import re
+import unicodedata
 import zipfile
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
@@ -74,7 +75,10 @@ def _cell(value: Any) -> Any:
 
 
 def _slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.casefold()).strip("-") or "community"
+    """The community's name for a file name: ASCII, accents dropped (`Données` -> `donnees`,
+    not `donn-es`)."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", plain.casefold()).strip("-") or "community"
 
 
 def _zip(files: dict[str, str]) -> bytes:

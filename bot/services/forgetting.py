@@ -49,6 +49,7 @@ from storage.models import (
     ProcessedEvent,
     Resource,
     Ritual,
+    Role,
     Rsvp,
     Welcome,
     Win,
@@ -110,6 +111,40 @@ class ForgetService:
         self._database = database
         self._clock = clock
         self._voter_keys = voter_keys
+
+    async def stewarded_alone(
+        self, *, platform: str, workspace: str, user_id: str
+    ) -> list[Community]:
+        """The active communities of the workspace whose only steward is `user_id`: forgetting
+        them leaves those without one (`forget me` says so before it is confirmed)."""
+        steward = Member.__table__.alias("s")  # type: ignore[attr-defined]
+        stewards = (
+            select(func.count())
+            .select_from(steward)
+            .where(
+                steward.c.community_id == Community.id,
+                steward.c.role == Role.STEWARD,
+                steward.c.active,
+            )
+            .scalar_subquery()
+        )
+        async with self._database.session() as session:
+            found = await session.exec(
+                select(Community)
+                .join(Workspace, col(Workspace.id) == col(Community.workspace_id))
+                .join(Member, col(Member.community_id) == col(Community.id))
+                .where(
+                    col(Workspace.platform) == platform,
+                    col(Workspace.external_id) == workspace,
+                    col(Community.archived_at).is_(None),
+                    col(Member.user_id) == user_id,
+                    col(Member.active),
+                    col(Member.role) == Role.STEWARD,
+                    stewards == 1,
+                )
+                .order_by(col(Community.name))
+            )
+            return list(found.all())
 
     async def forget(self, *, platform: str, workspace: str, user_id: str) -> dict[str, int]:
         """Forget `user_id` in the workspace; how many rows of each kind were removed or

@@ -118,17 +118,19 @@ class HealthService:
 
     # Chart links ---------------------------------------------------------------------------
 
-    async def chart_link(self, community: Community, period: Period, platform: str) -> str | None:
-        """An unguessable link to the chart of `community` over `period`, or None when
-        copbot has no public address (COPBOT_PUBLIC_URL) a chat client could fetch it from,
-        or `platform` shows no images (the console).
+    async def chart_link(self, report: Report, platform: str) -> str | None:
+        """An unguessable link to the chart of the report's community over its period, or
+        None when copbot has no public address (COPBOT_PUBLIC_URL) a chat client could fetch
+        it from, `platform` shows no images (the console), or no meeting took place (an
+        empty chart says nothing the figures do not).
 
         The link is a random token kept with what it shows and an expiry, rather than a URL
         signed with the installation's secret: it names neither the community nor the period,
         it can be forgotten (expired ones are deleted), and no key has to be rotated for all
         links to withdraw one."""
-        if self.public_url is None or platform in CHARTLESS:
+        if self.public_url is None or platform in CHARTLESS or not report.sessions:
             return None
+        community, period = report.community, report.period
         assert community.id is not None
         token = secrets.token_urlsafe(24)
         async with self._database.session() as session:

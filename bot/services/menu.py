@@ -13,9 +13,19 @@ from bot.events import Origin
 from bot.services.library import LibraryService
 from bot.services.membership import MembershipService
 from bot.services.rituals import Meeting, RitualService
+from bot.services.rotation import CORE_TEAM
 from bot.services.rsvps import counts as rsvp_counts
 from storage.database import Database
-from storage.models import Community, Member, Poll, Resource, Ritual, Role, Rsvp
+from storage.models import (
+    Community,
+    FacilitatorPool,
+    Member,
+    Poll,
+    Resource,
+    Ritual,
+    Role,
+    Rsvp,
+)
 
 MEETINGS_SHOWN = 4  # per community
 COMMUNITIES_SHOWN = 8  # a menu stays short enough for one message
@@ -32,6 +42,9 @@ class CommunityMenu:
     counts: dict[int, dict[str, int]] = field(default_factory=dict)
     mine: dict[int, str] = field(default_factory=dict)
     rotating: Sequence[Ritual] = ()  # rituals whose facilitator rotates
+    # Rotating rituals whose rotation does not have the person yet (core team and volunteers
+    # are in it, unless they opted out).
+    can_volunteer: Sequence[Ritual] = ()
     polls: Sequence[Poll] = ()
     drafts: Sequence[Resource] = ()
 
@@ -83,6 +96,15 @@ class MenuService:
                     col(Rsvp.occurrence_id).in_(ids), Rsvp.user_id == user
                 )
             )
+            wishes = {
+                row.ritual_id: row
+                for row in await session.exec(
+                    select(FacilitatorPool).where(
+                        col(FacilitatorPool.ritual_id).in_([r.id for r in rotating]),
+                        FacilitatorPool.user_id == user,
+                    )
+                )
+            }
             polls = (
                 await session.exec(
                     select(Poll)
@@ -98,6 +120,14 @@ class MenuService:
             counts=counts,
             mine=dict(answers.all()),
             rotating=rotating,
+            can_volunteer=[r for r in rotating if not _in_rotation(member, wishes.get(r.id or 0))],
             polls=polls if steward else (),
             drafts=await self._library.drafts_waiting(community) if steward else (),
         )
+
+
+def _in_rotation(member: Member, wish: FacilitatorPool | None) -> bool:
+    """Whether rotation may pick `member` (as `rotation.load_pool` reads it)."""
+    if wish is not None and wish.opted_out:
+        return False
+    return member.role in CORE_TEAM or (wish is not None and wish.volunteered)

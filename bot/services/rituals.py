@@ -457,7 +457,7 @@ class RitualService:
     ) -> recurrence.Occurrence:
         """The meeting on `day`, or the next one."""
         if day is not None:
-            return recurrence.occurrence_on(schedule, day)
+            return recurrence.occurrence_on(schedule, day, now=now)
         found = recurrence.next_occurrence(schedule, now=now)
         if found is None:
             raise UserError("no_meetings_ahead", number=ritual.number, title=ritual.title)
