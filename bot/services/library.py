@@ -383,7 +383,7 @@ class LibraryService:
             return Marked(resource=resource, new=True)
 
     async def resource(self, community: Community, resource_id: int) -> Resource | None:
-        async with self._database.session() as session:
+        async with self._database.read() as session:
             found = await session.get(Resource, resource_id)
         return found if found is not None and found.community_id == community.id else None
 
@@ -395,7 +395,7 @@ class LibraryService:
         page = max(page, 1)
         terms = list(dict.fromkeys(words(query)))
         tag_keys = [fold(t.lstrip("#")) for t in tags]
-        async with self._database.session() as session:
+        async with self._database.read() as session:
             found = await self._matching(session, community, terms, tag_keys, page)
         return Page(resources=tuple(found[:PAGE_SIZE]), page=page, more=len(found) > PAGE_SIZE)
 
