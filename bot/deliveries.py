@@ -595,7 +595,7 @@ class DeliveryRunner:
                                 Member.role == Role.STEWARD,
                                 col(Member.active),
                             )
-                            .order_by(col(Member.joined_at))
+                            .order_by(col(Member.joined_at), col(Member.id))
                         )
                     ).all()
                 until = max(occurrence.starts_at - now, timedelta(0))

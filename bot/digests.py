@@ -88,7 +88,7 @@ class DigestRunner:
                         col(Member.role).in_(READERS),
                         col(Member.active),
                     )
-                    .order_by(col(Member.joined_at))
+                    .order_by(col(Member.joined_at), col(Member.id))
                 )
             ).all()
         if not readers:

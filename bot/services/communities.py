@@ -310,7 +310,7 @@ class CommunityService:
                         col(Member.active),
                         Member.role == Role.STEWARD,
                     )
-                    .order_by(col(Member.joined_at))
+                    .order_by(col(Member.joined_at), col(Member.id))
                 )
             ).all()
         return Charter(community=community, stewards=tuple(stewards), member_count=count)

@@ -503,6 +503,6 @@ async def _newcomers_never_came(
         .where(col(Member.community_id) == community_id, col(Member.active))
         .where(col(Member.joined_at) >= period.since, col(Member.joined_at) < period.until)
         .where(since_joining, ~ever_came)
-        .order_by(col(Member.joined_at))
+        .order_by(col(Member.joined_at), col(Member.id))
     )
     return [user_id for (user_id,) in rows.all()]
