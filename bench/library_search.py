@@ -14,16 +14,13 @@ import argparse
 import asyncio
 import itertools
 import random
-import secrets
 import statistics
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
+from scratch import scratch_database
 from sqlalchemy import insert, text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.clock import FixedClock
 from bot.events import Origin
@@ -190,26 +187,8 @@ async def measure(database: Database, count: int, rounds: int) -> None:
 
 
 async def main(count: int, rounds: int, database_url: str | None) -> None:
-    if database_url is None:
-        with tempfile.TemporaryDirectory() as folder:
-            database = Database(f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}")
-            try:
-                await measure(database, count, rounds)
-            finally:
-                await database.close()
-        return
-    schema = "copbot_bench_" + secrets.token_hex(4)
-    admin = create_async_engine(database_url)
-    async with admin.begin() as connection:
-        await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    database = Database(database_url, schema=schema)
-    try:
+    async with scratch_database(database_url) as database:
         await measure(database, count, rounds)
-    finally:
-        await database.close()
-        async with admin.begin() as connection:
-            await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        await admin.dispose()
 
 
 if __name__ == "__main__":

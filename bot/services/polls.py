@@ -218,17 +218,45 @@ class PollService:
 
     async def create(self, community: Community, origin: Origin, draft: PollDraft) -> Poll:
         """A new poll with the community's next number."""
-        draft = draft.validated()
-        now = self._clock.now()
+        return await self._numbered(community, draft.validated(), creator=origin.user)
+
+    async def pulse(
+        self, community: Community, occurrence_id: int, draft: PollDraft, *, creator: str = ""
+    ) -> Poll:
+        """The pulse poll of meeting `occurrence_id`: made the first time it is asked for,
+        the same poll after that (a retried delivery, another process)."""
+        return await self._numbered(
+            community, draft.validated(), creator=creator, occurrence_id=occurrence_id
+        )
+
+    async def _numbered(
+        self,
+        community: Community,
+        draft: PollDraft,
+        *,
+        creator: str,
+        occurrence_id: int | None = None,
+    ) -> Poll:
+        """A new poll with the community's next number (tried again when another poll took
+        the number meanwhile). For a meeting's pulse, the meeting's poll if it has one."""
+        assert community.id is not None
         for attempt in range(NUMBER_ATTEMPTS):
+            now = self._clock.now()
             try:
                 async with self._database.session() as session:
+                    if occurrence_id is not None:
+                        found = (
+                            await session.exec(
+                                select(Poll).where(Poll.occurrence_id == occurrence_id)
+                            )
+                        ).first()
+                        if found is not None:
+                            return found
                     highest = (
                         await session.exec(
                             select(func.max(Poll.number)).where(Poll.community_id == community.id)
                         )
                     ).one()
-                    assert community.id is not None
                     poll = Poll(
                         community_id=community.id,
                         number=(highest or 0) + 1,
@@ -237,54 +265,6 @@ class PollService:
                         anonymous=draft.anonymous,
                         hidden=draft.hidden,
                         multi=draft.multi,
-                        created_by=origin.user,
-                        created_at=now,
-                        closes_at=now + draft.closes_in if draft.closes_in else None,
-                    )
-                    session.add(poll)
-                    await session.flush()
-                    record(
-                        session,
-                        community,
-                        origin.user,
-                        "poll.created",
-                        now,
-                        poll=poll.number,
-                        options=len(draft.options),
-                        anonymous=draft.anonymous,
-                    )
-                    return poll
-            except IntegrityError:  # another poll took the number meanwhile
-                if attempt == NUMBER_ATTEMPTS - 1:
-                    raise
-        raise AssertionError("unreachable")
-
-    async def pulse(
-        self, community: Community, occurrence_id: int, draft: PollDraft, *, creator: str = ""
-    ) -> Poll:
-        """The pulse poll of meeting `occurrence_id`: made the first time it is asked for,
-        the same poll after that (a retried delivery, another process)."""
-        draft = draft.validated()
-        query = select(Poll).where(Poll.occurrence_id == occurrence_id)
-        for attempt in range(NUMBER_ATTEMPTS):
-            now = self._clock.now()
-            try:
-                async with self._database.session() as session:
-                    found = (await session.exec(query)).first()
-                    if found is not None:
-                        return found
-                    highest = (
-                        await session.exec(
-                            select(func.max(Poll.number)).where(Poll.community_id == community.id)
-                        )
-                    ).one()
-                    assert community.id is not None
-                    poll = Poll(
-                        community_id=community.id,
-                        number=(highest or 0) + 1,
-                        question=draft.question,
-                        options=list(draft.options),
-                        anonymous=draft.anonymous,
                         created_by=creator,
                         created_at=now,
                         closes_at=now + draft.closes_in if draft.closes_in else None,
@@ -292,6 +272,7 @@ class PollService:
                     )
                     session.add(poll)
                     await session.flush()
+                    meeting = {} if occurrence_id is None else {"occurrence": occurrence_id}
                     record(
                         session,
                         community,
@@ -301,10 +282,10 @@ class PollService:
                         poll=poll.number,
                         options=len(draft.options),
                         anonymous=draft.anonymous,
-                        occurrence=occurrence_id,
+                        **meeting,
                     )
                     return poll
-            except IntegrityError:  # the number or the meeting was taken meanwhile
+            except IntegrityError:  # the number (or the meeting's pulse) was taken meanwhile
                 if attempt == NUMBER_ATTEMPTS - 1:
                     raise
         raise AssertionError("unreachable")
