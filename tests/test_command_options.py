@@ -18,6 +18,21 @@ async def test_unknown_options_and_unexpected_mentions_are_reported(bot: Console
     assert "has no option" not in await bot.say('setup kind=guild domain="ML"', as_="alice")
 
 
+async def test_words_a_command_does_not_take_are_questioned_and_nothing_runs(
+    bot: ConsoleBot,
+) -> None:
+    await bot.say('setup "DS"', as_="alice", channel="ds")
+    out = await bot.say("join now", as_="bob")
+    assert "`join` takes no words: leave out `now`" in out and "Usage: join" in out
+    assert "DS: 1 member\n" in await bot.say("members") + "\n"  # bob did not join
+    for line in ("about DS", "communities all", "export now"):
+        assert "takes no words" in await bot.say(line, as_="alice"), line
+    assert "takes no words" in await bot.say("menu please", as_="alice", direct=True)
+    # Words that are part of a command still work.
+    assert "takes no words" not in await bot.say("members steward", as_="alice")
+    assert "Saved the export" in await bot.say("export", as_="alice")
+
+
 async def test_setup_says_what_is_wrong_with_the_name(bot: ConsoleBot) -> None:
     two = await bot.say('setup "A" "B"', as_="alice", channel="ds")
     assert "A community has one name, and you gave 2: “A”, “B”" in two

@@ -68,12 +68,14 @@ class CommunityCommands:
                 name="about",
                 handler=self.about,
                 needs_community=True,
+                words=False,
             ),
             CommandSpec(
                 name="communities",
                 handler=self.communities,
                 scoped=False,
                 options=frozenset({"page"}),
+                words=False,
             ),
             CommandSpec(
                 name="archive",

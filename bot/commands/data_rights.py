@@ -28,6 +28,7 @@ class DataRightsCommands:
                 handler=self.export,
                 needs_community=True,
                 roles=frozenset({Role.STEWARD}),
+                words=False,
             ),
             CommandSpec(name=FORGET, handler=self.forget, scoped=False),
         ]

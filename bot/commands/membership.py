@@ -34,6 +34,7 @@ class MembershipCommands:
                 name="join",
                 handler=self.join,
                 needs_community=True,
+                words=False,
             ),
             CommandSpec(
                 name="leave",

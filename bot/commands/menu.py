@@ -125,7 +125,7 @@ class MenuCommands:
         self._communities = communities
 
     def specs(self) -> list[CommandSpec]:
-        return [CommandSpec(name="menu", handler=self.menu, scoped=False)]
+        return [CommandSpec(name="menu", handler=self.menu, scoped=False, words=False)]
 
     def register(self, handlers: EventHandlers) -> None:
         handlers.on_action(OPEN_FORM, self.open_form)

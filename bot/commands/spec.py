@@ -50,7 +50,8 @@ def show_more(line: str, page: int) -> tuple[Button, ...]:
 @dataclass(frozen=True, kw_only=True)
 class CommandSpec:
     """A command in the registry. `roles` limits who may run it (None: anyone); `options`
-    are the `key=value` options it takes and `mentions` whether it names people.
+    are the `key=value` options it takes, `mentions` whether it names people and `words`
+    whether it reads words.
 
     Its words (summary, usage, example, heading) live in `messages/commands.yml`."""
 
@@ -65,6 +66,8 @@ class CommandSpec:
     mentions: bool = False
     # A verb whose next word picks the command (`ritual add`): that command checks the rest.
     grouped: bool = False
+    # False for a command that takes no words, so `export now` is questioned, not run.
+    words: bool = True
 
     def check(self, command: ParsedCommand) -> None:
         """Refuse options this command does not take and people it does not expect, rather
@@ -74,6 +77,10 @@ class CommandSpec:
         unknown = sorted(set(command.options) - self.options)
         if unknown:
             raise UserError("option_unknown", usage=self.name, command=self.name, option=unknown[0])
+        if command.words and not self.words:
+            raise UserError(
+                "words_unexpected", usage=self.name, command=self.name, word=command.words[0]
+            )
         if command.users and not self.mentions:
             raise UserError(
                 "mention_unexpected",
