@@ -29,6 +29,7 @@ from bot.services.upcoming import (
     ACTIVE,
     CANCELLED,
     find_ritual,
+    live_rituals,
     local_day,
     materialise,
     schedule_of,
@@ -229,15 +230,10 @@ class RitualService:
     async def listing(self, community: Community) -> list[Listed]:
         """The community's rituals that are not cancelled, by number, with their next meeting
         (computed from the schedule; nothing is written)."""
+        assert community.id is not None
         now = self._clock.now()
-        async with self._database.session() as session:
-            rituals = (
-                await session.exec(
-                    select(Ritual)
-                    .where(Ritual.community_id == community.id, Ritual.status == ACTIVE)
-                    .order_by(col(Ritual.number))
-                )
-            ).all()
+        async with self._database.read() as session:
+            rituals = await live_rituals(session, community.id)
         listed = []
         for ritual in rituals:
             upcoming = recurrence.next_occurrence(schedule_of(ritual), now=now)
@@ -273,13 +269,7 @@ class RitualService:
 
         async def work(session: AsyncSession) -> Agenda:
             assert community.id is not None
-            rituals = (
-                await session.exec(
-                    select(Ritual)
-                    .where(Ritual.community_id == community.id, Ritual.status == ACTIVE)
-                    .order_by(col(Ritual.number))
-                )
-            ).all()
+            rituals = await live_rituals(session, community.id)
             # Only the meetings among the soonest `count` are needed from each ritual (a
             # monthly one may give one where a weekly one gives four).
             now = self._clock.now()
@@ -718,13 +708,8 @@ class RitualService:
         return None if found is None else await session.get(Community, found.community_id)
 
     async def _feed(self, session: AsyncSession, community: Community) -> bytes:
-        rituals = (
-            await session.exec(
-                select(Ritual)
-                .where(Ritual.community_id == community.id, Ritual.status == ACTIVE)
-                .order_by(col(Ritual.number))
-            )
-        ).all()
+        assert community.id is not None
+        rituals = await live_rituals(session, community.id)
         entries = []
         for ritual in rituals:
             entry = self._entry(ritual)

@@ -42,6 +42,16 @@ async def find_ritual(
     return found
 
 
+async def live_rituals(session: AsyncSession, community_id: int) -> list[Ritual]:
+    """The community's rituals that are not cancelled, by number."""
+    query = (
+        select(Ritual)
+        .where(Ritual.community_id == community_id, Ritual.status == ACTIVE)
+        .order_by(col(Ritual.number))
+    )
+    return list((await session.exec(query)).all())
+
+
 def schedule_of(ritual: Ritual) -> Schedule:
     return Schedule.from_json(ritual.schedule)
 
