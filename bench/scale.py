@@ -42,11 +42,18 @@ ROUNDS = 3
 class Workspace:
     """One of the two workspaces: its team id and the community commands are sent in."""
 
-    def __init__(self, label: str, team: str, channel: str) -> None:
+    def __init__(self, label: str, team: str, channel: str, response_url: str) -> None:
         self.label, self.team, self.channel = label, team, channel
+        self.response_url = response_url
 
     def body(self, text: str, *, where: str | None = None, user: str = "U00001") -> bytes:
-        return slash(text, user=user, channel=where or self.channel, team=self.team)
+        return slash(
+            text,
+            user=user,
+            channel=where or self.channel,
+            team=self.team,
+            response_url=self.response_url,
+        )
 
 
 async def _timed(session: aiohttp.ClientSession, port: int, body: bytes) -> float:
@@ -144,19 +151,19 @@ async def _bench(args: argparse.Namespace, directory: str) -> None:
     url = args.database_url or f"sqlite+aiosqlite:///{directory}/copbot.db"
     database = Database(url)
     await database.upgrade()
-    small = Workspace("100", "TSMALL", "small-0")
-    large = Workspace(f"{args.large:,}", "TLARGE", "big-0")
-    started = time.perf_counter()
-    small_id = await workspace_id(database, "slack", small.team)
-    large_id = await workspace_id(database, "slack", large.team)
-    await seed(database, small_id, 100, prefix="small")
-    await seed(database, large_id, 1, members=5000, prefix="big")
-    await seed(database, large_id, args.large - 1, prefix="large")
-    await _analyze(database)  # the statistics a database in use has
-    print(f"seeded in {time.perf_counter() - started:.1f} s", flush=True)
-
-    under_load: dict[str, list[float]] = {small.label: [], large.label: []}
     async with FakeSlackApi() as api:
+        small = Workspace("100", "TSMALL", "small-0", api.response_url())
+        large = Workspace(f"{args.large:,}", "TLARGE", "big-0", api.response_url())
+        started = time.perf_counter()
+        small_id = await workspace_id(database, "slack", small.team)
+        large_id = await workspace_id(database, "slack", large.team)
+        await seed(database, small_id, 100, prefix="small")
+        await seed(database, large_id, 1, members=5000, prefix="big")
+        await seed(database, large_id, args.large - 1, prefix="large")
+        await _analyze(database)  # the statistics a database in use has
+        print(f"seeded in {time.perf_counter() - started:.1f} s", flush=True)
+
+        under_load: dict[str, list[float]] = {small.label: [], large.label: []}
         with copbot_serve(url, api.base_url, teams=False) as port:
             figures = await _commands(port, [small, large], args.samples)
             for _ in range(ROUNDS):

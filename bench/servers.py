@@ -101,6 +101,7 @@ def bare_bolt(slack_api_url: str) -> Iterator[int]:
 def slash(
     text: str,
     *,
+    response_url: str,
     user: str = "U0ALICE",
     channel: str = "C0001",
     number: int = 0,
@@ -114,6 +115,7 @@ def slash(
         channel_id=channel,
         channel_name=channel.lower(),
         trigger_id=f"bench.{number}",
+        response_url=response_url,  # the fake Slack API's: answers after the ack stay on loopback
     )
 
 

@@ -39,20 +39,24 @@ MEMBERS = 25
 COMMANDS = ("help", "members")
 
 
-async def _seed(port: int) -> None:
+async def _seed(port: int, response_url: str) -> None:
     """A community in C0001 with `MEMBERS` members and their skills, made by commands."""
     async with aiohttp.ClientSession() as session:
         for number in range(MEMBERS):
             user = f"U{number:04d}"
             text = 'setup "Data Science" domain="ML"' if number == 0 else "join"
             for line in (text, "skills Python, SQL, forecasting"):
-                _, status = await post_command(session, port, slash(line, user=user))
+                _, status = await post_command(
+                    session, port, slash(line, user=user, response_url=response_url)
+                )
                 assert status == 200, (line, status)
 
 
 async def _round(
-    name: str, port: int, text: str, requests: int, concurrency: int, connector_url: str
+    port: int, text: str, requests: int, concurrency: int, urls: tuple[str, str]
 ) -> tuple[list[float], int]:
+    """`requests` of `text` (after a warm-up); `urls`: the response URL and the connector's."""
+    response_url, connector_url = urls
     if text == "teams help":
 
         async def send(session: aiohttp.ClientSession, number: int) -> tuple[float, int]:
@@ -60,13 +64,16 @@ async def _round(
                 session, port, teams_message("help", connector_url, number + 10_000 * requests)
             )
     else:
-        send = partial(_slash, port, text)
+        send = partial(_slash, port, text, response_url)
     await concurrently(min(100, requests), concurrency, send)  # warm up
     return await concurrently(requests, concurrency, send)
 
 
-async def _slash(port: int, text: str, session: aiohttp.ClientSession, number: int) -> Any:
-    return await post_command(session, port, slash(text, user=f"U{number % MEMBERS:04d}"))
+async def _slash(
+    port: int, text: str, response_url: str, session: aiohttp.ClientSession, number: int
+) -> Any:
+    body = slash(text, user=f"U{number % MEMBERS:04d}", response_url=response_url)
+    return await post_command(session, port, body)
 
 
 async def _bench(args: argparse.Namespace, directory: str) -> None:
@@ -78,13 +85,14 @@ async def _bench(args: argparse.Namespace, directory: str) -> None:
     failures: dict[tuple[str, str], int] = {}
     async with FakeSlackApi() as api, FakeBotConnector() as connector:
         with copbot_serve(url, api.base_url) as copbot, bare_bolt(api.base_url) as bare:
-            await _seed(copbot)
+            urls = (api.response_url(), connector.service_url)
+            await _seed(copbot, urls[0])
             for _ in range(args.rounds):
                 for name, port in (("bare", bare), ("copbot", copbot)):
                     texts = COMMANDS + (("teams help",) if name == "copbot" else ())
                     for text in texts:
                         latencies, failed = await _round(
-                            name, port, text, args.requests, args.concurrency, connector.service_url
+                            port, text, args.requests, args.concurrency, urls
                         )
                         pooled.setdefault((name, text), []).extend(latencies)
                         failures[(name, text)] = failures.get((name, text), 0) + failed
