@@ -18,6 +18,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.inline_sqlite import inline_reader
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 SQLITE_POOL_SIZE = 5
 
@@ -27,10 +29,21 @@ def _enable_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # First, so that switching a new file to WAL waits for a concurrent process to do the same;
     # long enough that a burst of writes (votes, joins) queues for the writer instead of failing.
     cursor.execute("PRAGMA busy_timeout=30000")
+    _enable_reader_pragmas(cursor)
+    cursor.close()
+
+
+def _enable_inline_reader_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """A reader on the event loop keeps its short busy timeout (see storage.inline_sqlite)."""
+    cursor = dbapi_connection.cursor()
+    _enable_reader_pragmas(cursor)
+    cursor.close()
+
+
+def _enable_reader_pragmas(cursor: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
 
 
 def make_engine(url: str, *, schema: str | None = None, reads: bool = False) -> AsyncEngine:
@@ -50,8 +63,12 @@ def make_engine(url: str, *, schema: str | None = None, reads: bool = False) -> 
             # A fixed pool: overflow connections would be opened (a thread and PRAGMAs each)
             # and closed again under load, which made concurrent requests several times slower.
             kwargs.update(pool_size=SQLITE_POOL_SIZE, max_overflow=0)
+            if reads:
+                kwargs["async_creator"] = inline_reader(database_file)
         engine = create_async_engine(url, **kwargs)
-        event.listen(engine.sync_engine, "connect", _enable_sqlite_pragmas)
+        inline = "async_creator" in kwargs
+        pragmas = _enable_inline_reader_pragmas if inline else _enable_sqlite_pragmas
+        event.listen(engine.sync_engine, "connect", pragmas)
         return engine
     if schema:
         kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
