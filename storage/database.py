@@ -7,7 +7,7 @@ import fcntl
 import hashlib
 import logging
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +15,11 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.inline_sqlite import inline_reader
+from storage.inline_sqlite import READ_BUSY_TIMEOUT_SECONDS, inline_connections
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 SQLITE_POOL_SIZE = 5
@@ -33,8 +34,8 @@ def _enable_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _enable_inline_reader_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """A reader on the event loop keeps its short busy timeout (see storage.inline_sqlite)."""
+def _enable_inline_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """An inline connection keeps the short busy timeout it was opened with."""
     cursor = dbapi_connection.cursor()
     _enable_reader_pragmas(cursor)
     cursor.close()
@@ -46,12 +47,18 @@ def _enable_reader_pragmas(cursor: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
 
 
-def make_engine(url: str, *, schema: str | None = None, reads: bool = False) -> AsyncEngine:
+def make_engine(
+    url: str, *, schema: str | None = None, reads: bool = False, inline: bool = False
+) -> AsyncEngine:
     """An engine for `url`; `schema` (PostgreSQL only) becomes the search path.
 
     `reads`: an engine for reads outside any transaction (autocommit: no BEGIN and COMMIT,
     nothing to roll back when a connection goes back to the pool, no ping before each use;
-    a connection that broke is dropped by the pool after the one statement that met it)."""
+    a connection that broke is dropped by the pool after the one statement that met it).
+    On a SQLite file it runs on the event loop's thread (see storage.inline_sqlite).
+
+    `inline` (SQLite files): a writer on the event loop's thread that never waits for the
+    write lock: `BEGIN IMMEDIATE` fails at once while another process holds it."""
     parsed = make_url(url)
     kwargs: dict[str, Any] = {}
     if reads:
@@ -63,11 +70,12 @@ def make_engine(url: str, *, schema: str | None = None, reads: bool = False) -> 
             # A fixed pool: overflow connections would be opened (a thread and PRAGMAs each)
             # and closed again under load, which made concurrent requests several times slower.
             kwargs.update(pool_size=SQLITE_POOL_SIZE, max_overflow=0)
-            if reads:
-                kwargs["async_creator"] = inline_reader(database_file)
+            if reads or inline:
+                wait = READ_BUSY_TIMEOUT_SECONDS if reads else 0.0
+                kwargs["async_creator"] = inline_connections(database_file, busy_timeout=wait)
         engine = create_async_engine(url, **kwargs)
-        inline = "async_creator" in kwargs
-        pragmas = _enable_inline_reader_pragmas if inline else _enable_sqlite_pragmas
+        on_loop = "async_creator" in kwargs
+        pragmas = _enable_inline_pragmas if on_loop else _enable_sqlite_pragmas
         event.listen(engine.sync_engine, "connect", pragmas)
         return engine
     if schema:
@@ -131,6 +139,37 @@ def alembic_config(url: str, *, schema: str | None = None) -> Config:
     return config
 
 
+async def _begin_immediate(
+    sessions: async_sessionmaker[AsyncSession], *, wait: bool
+) -> tuple[AsyncExitStack, AsyncSession] | None:
+    """A session inside a transaction begun with `BEGIN IMMEDIATE` (the exit stack commits
+    or rolls it back); None when the lock is held elsewhere and `wait` is False."""
+    stack = AsyncExitStack()
+    try:
+        session = await stack.enter_async_context(sessions())
+        await stack.enter_async_context(session.begin())
+        # pysqlite begins a transaction only before a write; one begun here is kept.
+        connection = await session.connection()
+        await connection.exec_driver_sql("BEGIN IMMEDIATE")
+    except OperationalError as error:
+        await stack.__aexit__(type(error), error, error.__traceback__)
+        if wait or "locked" not in str(error.orig):
+            raise
+        return None
+    except BaseException as error:
+        await stack.__aexit__(type(error), error, error.__traceback__)
+        raise
+    return stack, session
+
+
+async def _begun_immediate(
+    sessions: async_sessionmaker[AsyncSession],
+) -> tuple[AsyncExitStack, AsyncSession]:
+    transaction = await _begin_immediate(sessions, wait=True)
+    assert transaction is not None  # waiting, it begins or raises
+    return transaction
+
+
 class Database:
     """copbot's database: one engine, sessions that commit or roll back as a unit."""
 
@@ -148,6 +187,13 @@ class Database:
         self.read_engine = make_engine(url, schema=schema, reads=True) if shared else self.engine
         self._reads = async_sessionmaker(
             self.read_engine, class_=AsyncSession, expire_on_commit=False, autoflush=False
+        )
+        # A SQLite file's write transactions first try the writer on the event loop's thread.
+        self.inline_engine = make_engine(url, inline=True) if sqlite_file(url) else None
+        self._inline_writes = (
+            async_sessionmaker(self.inline_engine, class_=AsyncSession, expire_on_commit=False)
+            if self.inline_engine is not None
+            else None
         )
 
     @asynccontextmanager
@@ -173,11 +219,14 @@ class Database:
         # This process's writers take turns here, woken as soon as the one before commits:
         # waiting in SQLite's busy handler instead, each slept up to 100 ms between tries, and
         # a burst of writes (200 people joining at once) took seconds.
-        async with self._write_turn(), self._sessions() as session, session.begin():
-            # pysqlite begins a transaction only before a write; one begun here is kept.
-            connection = await session.connection()
-            await connection.exec_driver_sql("BEGIN IMMEDIATE")
-            yield session
+        async with self._write_turn():
+            transaction = None
+            if self._inline_writes is not None:
+                transaction = await _begin_immediate(self._inline_writes, wait=False)
+            # None: another process writes, so this one waits, on aiosqlite's thread.
+            stack, session = transaction or await _begun_immediate(self._sessions)
+            async with stack:
+                yield session
 
     def _write_turn(self) -> asyncio.Lock:
         """The lock this process's SQLite write transactions take in turn (one per event
@@ -221,6 +270,8 @@ class Database:
         return True
 
     async def close(self) -> None:
+        if self.inline_engine is not None:
+            await self.inline_engine.dispose()
         if self.read_engine is not self.engine:
             await self.read_engine.dispose()
         await self.engine.dispose()

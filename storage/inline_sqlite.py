@@ -6,8 +6,11 @@ small virtual machine a wake-up costs 0.3 to 0.6 ms (measured here), ten times t
 the hot path's reads (`Database.read()`), running the call at once on the loop's thread is the
 faster and the simpler choice: in WAL mode a reader never waits for a writer.
 
-Writes keep aiosqlite's thread: a writer can wait for the write lock (another process holds
-it), and that wait must not stop the event loop."""
+A writer runs here too while the write lock is free: its `BEGIN IMMEDIATE` fails at once when
+another process holds the lock, and only then does it wait, on aiosqlite's thread, so that the
+wait never stops the event loop (`Database.session(write=True)`). Once it holds the lock, a
+writer in WAL mode waits for nobody; committing writes no `fsync` (`synchronous=NORMAL`) except
+in the checkpoint that comes every thousand pages or so."""
 
 from __future__ import annotations
 
@@ -54,12 +57,13 @@ class InlineConnection(aiosqlite.Connection):
         return self._connect().__await__()  # no worker thread to start
 
 
-def inline_reader(path: Path) -> Callable[[], InlineConnection]:
-    """An `async_creator` for SQLAlchemy: connections to `path` that read on the loop."""
+def inline_connections(path: Path, *, busy_timeout: float) -> Callable[[], InlineConnection]:
+    """An `async_creator` for SQLAlchemy: connections to `path` on the event loop's thread,
+    waiting at most `busy_timeout` seconds for a lock."""
     connector = partial(
         sqlite3.connect,
         str(path),
-        timeout=READ_BUSY_TIMEOUT_SECONDS,
+        timeout=busy_timeout,
         check_same_thread=False,  # closed by the pool, which may run where it is collected
     )
     return partial(InlineConnection, connector)
