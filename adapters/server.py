@@ -12,16 +12,21 @@ from aiohttp import web
 from bot.app import Core
 
 CORE_KEY = web.AppKey("core", Core)
+PENDING_COUNTED_UP_TO = 100  # /healthz costs the same however many posts are kept
 
 
 async def healthz(request: web.Request) -> web.Response:
+    """Whether the database answers, the adapters running, and the kept posts still waiting,
+    counted up to `PENDING_COUNTED_UP_TO` (that figure means as many or more)."""
     core = request.app[CORE_KEY]
     database = await core.database.ping()
     body = {
         "status": "ok" if database else "degraded",
         "database": database,
         "adapters": list(core.outbox.platforms),
-        "pending_posts": await core.outbox.pending_count() if database else None,
+        "pending_posts": (
+            await core.outbox.pending_count(at_most=PENDING_COUNTED_UP_TO) if database else None
+        ),
     }
     return web.json_response(body, status=200 if database else 503)
 

@@ -394,10 +394,16 @@ class Outbox:
                 update(PendingPost).where(col(PendingPost.id) == pending.id).values(**values)
             )
 
-    async def pending_count(self) -> int:
-        """How many kept posts still wait (a COUNT, whatever the table's size)."""
+    async def pending_count(self, *, at_most: int | None = None) -> int:
+        """How many kept posts still wait; with `at_most`, counted no further than that, so
+        the count reads at most that many entries of `ix_pending_posts_due`."""
+        waiting = select(PendingPost.outcome).where(PendingPost.outcome == "")
+        if at_most is not None:
+            # In the index's order, so that walking it and stopping at the limit is the cheapest
+            # plan: PostgreSQL would otherwise read every waiting entry into a bitmap first.
+            waiting = waiting.order_by(col(PendingPost.next_attempt_at)).limit(at_most)
+        query = select(func.count()).select_from(waiting.subquery())
         async with self._database.read() as session:
-            query = select(func.count()).select_from(PendingPost).where(PendingPost.outcome == "")
             return int((await session.exec(query)).one())
 
     async def forget_finished(self) -> int:
