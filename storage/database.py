@@ -269,6 +269,12 @@ class Database:
             return False
         return True
 
+    @property
+    def engines(self) -> tuple[AsyncEngine, ...]:
+        """Every engine this database sends statements on."""
+        found = (self.engine, self.read_engine, self.inline_engine)
+        return tuple(dict.fromkeys(e for e in found if e is not None))
+
     async def close(self) -> None:
         if self.inline_engine is not None:
             await self.inline_engine.dispose()

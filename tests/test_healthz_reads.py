@@ -5,38 +5,19 @@ cut off by a LIMIT (counted, not timed; `bench/healthz.py` times it)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from adapters.server import PENDING_COUNTED_UP_TO, server_app
 from bot.app import Core
 from bot.clock import FixedClock
 from storage.database import Database
 from tests.bulk_kept_posts import keep
-
-Statement = tuple[str, Any]
-
-
-@contextmanager
-def recording(database: Database) -> Iterator[list[Statement]]:
-    """The statements (and their parameters) the database is sent inside the block."""
-    statements: list[Statement] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
-        statements.append((statement, parameters))
-
-    engines = {database.engine.sync_engine, database.read_engine.sync_engine}
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", record)
+from tests.sql_statements import Statement, recording
 
 
 @asynccontextmanager

@@ -3,15 +3,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
-from sqlalchemy import event
-
 from adapters.console.translate import PLATFORM, WORKSPACE
 from tests.bulk_communities import seed, workspace_id
 from tests.console_bot import ConsoleBot
+from tests.sql_statements import recording
 
 # (command line, channel); the channel `{big}` is the community being measured.
 COMMANDS = {
@@ -28,25 +23,6 @@ COMMANDS = {
 }
 
 
-@contextmanager
-def counting(bot: ConsoleBot) -> Iterator[list[str]]:
-    """The statements the database is sent inside the block."""
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    database = bot.core.database
-    engines = {database.engine.sync_engine, database.read_engine.sync_engine}
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", count)
-
-
 async def _counts(bot: ConsoleBot, community: str) -> dict[str, int]:
     counts = {}
     for name, (line, channel) in COMMANDS.items():
@@ -56,7 +32,7 @@ async def _counts(bot: ConsoleBot, community: str) -> dict[str, int]:
         await bot.say(line, as_=who, channel=channel.format(big=community))  # warm up
         if name == "join":
             await bot.say("leave", as_=who, channel=channel.format(big=community))
-        with counting(bot) as statements:
+        with recording(bot.core.database) as statements:
             reply = await bot.say(line, as_=who, channel=channel.format(big=community))
         assert "went wrong" not in reply, (name, reply)
         counts[name] = len(statements)
