@@ -140,10 +140,10 @@ def alembic_config(url: str, *, schema: str | None = None) -> Config:
 
 
 async def _begin_immediate(
-    sessions: async_sessionmaker[AsyncSession], *, wait: bool
-) -> tuple[AsyncExitStack, AsyncSession] | None:
-    """A session inside a transaction begun with `BEGIN IMMEDIATE` (the exit stack commits
-    or rolls it back); None when the lock is held elsewhere and `wait` is False."""
+    sessions: async_sessionmaker[AsyncSession],
+) -> tuple[AsyncExitStack, AsyncSession]:
+    """A session inside a transaction begun with `BEGIN IMMEDIATE`; the exit stack commits
+    or rolls it back."""
     stack = AsyncExitStack()
     try:
         session = await stack.enter_async_context(sessions())
@@ -151,23 +151,10 @@ async def _begin_immediate(
         # pysqlite begins a transaction only before a write; one begun here is kept.
         connection = await session.connection()
         await connection.exec_driver_sql("BEGIN IMMEDIATE")
-    except OperationalError as error:
-        await stack.__aexit__(type(error), error, error.__traceback__)
-        if wait or "locked" not in str(error.orig):
-            raise
-        return None
     except BaseException as error:
         await stack.__aexit__(type(error), error, error.__traceback__)
         raise
     return stack, session
-
-
-async def _begun_immediate(
-    sessions: async_sessionmaker[AsyncSession],
-) -> tuple[AsyncExitStack, AsyncSession]:
-    transaction = await _begin_immediate(sessions, wait=True)
-    assert transaction is not None  # waiting, it begins or raises
-    return transaction
 
 
 class Database:
@@ -220,13 +207,23 @@ class Database:
         # waiting in SQLite's busy handler instead, each slept up to 100 ms between tries, and
         # a burst of writes (200 people joining at once) took seconds.
         async with self._write_turn():
-            transaction = None
-            if self._inline_writes is not None:
-                transaction = await _begin_immediate(self._inline_writes, wait=False)
             # None: another process writes, so this one waits, on aiosqlite's thread.
-            stack, session = transaction or await _begun_immediate(self._sessions)
+            transaction = await self._begin_on_loop()
+            stack, session = transaction or await _begin_immediate(self._sessions)
             async with stack:
                 yield session
+
+    async def _begin_on_loop(self) -> tuple[AsyncExitStack, AsyncSession] | None:
+        """A write transaction on the event loop's thread; None while another process holds
+        SQLite's write lock (or for in-memory SQLite, which has no such writer)."""
+        if self._inline_writes is None:
+            return None
+        try:
+            return await _begin_immediate(self._inline_writes)
+        except OperationalError as error:
+            if "locked" in str(error.orig):
+                return None
+            raise
 
     def _write_turn(self) -> asyncio.Lock:
         """The lock this process's SQLite write transactions take in turn (one per event
