@@ -30,18 +30,18 @@ def _enable_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # First, so that switching a new file to WAL waits for a concurrent process to do the same;
     # long enough that a burst of writes (votes, joins) queues for the writer instead of failing.
     cursor.execute("PRAGMA busy_timeout=30000")
-    _enable_reader_pragmas(cursor)
+    _enable_wal_pragmas(cursor)
     cursor.close()
 
 
 def _enable_inline_pragmas(dbapi_connection: Any, _record: Any) -> None:
     """An inline connection keeps the short busy timeout it was opened with."""
     cursor = dbapi_connection.cursor()
-    _enable_reader_pragmas(cursor)
+    _enable_wal_pragmas(cursor)
     cursor.close()
 
 
-def _enable_reader_pragmas(cursor: Any) -> None:
+def _enable_wal_pragmas(cursor: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")

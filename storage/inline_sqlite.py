@@ -1,4 +1,4 @@
-"""SQLite reads on the event loop's own thread: aiosqlite's connection without its worker thread.
+"""SQLite statements on the event loop's own thread: aiosqlite's connection without its thread.
 
 A bounded, indexed read from a SQLite file takes tens of microseconds. aiosqlite hands each
 call to the connection's worker thread and back, two cross-thread wake-ups per statement; on a
@@ -14,6 +14,7 @@ in the checkpoint that comes every thousand pages or so."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Callable, Generator
 from functools import partial
@@ -26,7 +27,7 @@ import aiosqlite
 # recovery after a crash); such a wait stops the event loop, so it is kept short.
 READ_BUSY_TIMEOUT_SECONDS = 0.1
 
-Call = tuple["Any | None", Callable[[], Any]]
+Call = tuple["asyncio.Future[Any] | None", Callable[[], Any]]
 
 
 class _RunAtOnce:
