@@ -14,6 +14,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -90,6 +91,13 @@ def sqlite_file(url: str) -> Path | None:
     if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:"):
         return None
     return Path(database).expanduser()
+
+
+def insert_for(backend: str, table: Any) -> Any:
+    """An INSERT into `table` that can say `ON CONFLICT ...` on `backend` ("postgresql" or
+    "sqlite", the two databases copbot runs on)."""
+    dialect = postgresql if backend == "postgresql" else sqlite
+    return dialect.insert(table)  # type: ignore[attr-defined]
 
 
 def migration_lock_key(schema: str | None) -> int:

@@ -13,11 +13,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.health import Period
+from storage.database import insert_for
 from storage.models import Community, HealthDigest, Workspace
 
 POSTING = "posting"  # a post on its way: its outcome is unknown until recorded
@@ -56,11 +56,6 @@ class DigestClaim:
     workspace: Workspace
 
 
-def _insert(session: AsyncSession) -> Any:
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert  # type: ignore[attr-defined]
-
-
 async def plan(session: AsyncSession, period: Period) -> int:
     """A row for the month of `period` for every community that lived through it and has
     none yet; how many were added."""
@@ -81,7 +76,7 @@ async def plan(session: AsyncSession, period: Period) -> int:
         {"community_id": cid, "month": month, "outcome": "", "posts": {}, "attempts": 0}
         for cid in missing
     ]
-    statement = _insert(session)(HealthDigest).values(rows)
+    statement = insert_for(session.get_bind().dialect.name, HealthDigest).values(rows)
     await session.exec(statement.on_conflict_do_nothing(index_elements=["community_id", "month"]))
     return len(rows)
 

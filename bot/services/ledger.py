@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, delete
 
 from bot.clock import Clock
-from storage.database import Database
+from storage.database import Database, insert_for
 from storage.models import ProcessedEvent
 
 # Slack re-sends for minutes and Teams for less; a week is far beyond either.
@@ -23,19 +22,20 @@ class EventLedger:
         self._clock = clock
 
     async def first_time(self, platform: str, event_id: str) -> bool:
-        """Record `event_id`; False when it had been recorded before. (A plain session: the
-        insert alone takes SQLite's write lock; a write session's BEGIN IMMEDIATE and turn
-        cost a burst of 5,000 reaction votes a fifth of its throughput, bench/poll_votes.py.)"""
-        try:
-            async with self._database.session() as session:
-                session.add(
-                    ProcessedEvent(
-                        platform=platform, event_id=event_id, received_at=self._clock.now()
-                    )
-                )
-        except IntegrityError:
-            return False
-        return True
+        """Record `event_id`; False when it had been recorded before.
+
+        One `INSERT ... ON CONFLICT DO NOTHING` in a write session: on a SQLite file that
+        runs on the event loop's thread while no other process writes (a plain session's
+        insert waited on aiosqlite's thread, in SQLite's busy handler, and every Teams
+        activity and Slack event took a turn there); a redelivery raises nothing."""
+        statement = (
+            insert_for(self._database.backend, ProcessedEvent)
+            .values(platform=platform, event_id=event_id, received_at=self._clock.now())
+            .on_conflict_do_nothing(index_elements=["platform", "event_id"])
+        )
+        async with self._database.session(write=True) as session:
+            result = await session.exec(statement)
+        return bool(result.rowcount)
 
     async def forget_old(self) -> int:
         """Drop ids older than `KEEP_FOR` (no platform redelivers that late); returns how many."""

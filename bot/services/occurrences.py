@@ -11,12 +11,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from rituals.recurrence import between
 from rituals.schedule import Schedule
+from storage.database import insert_for
 from storage.models import Occurrence, Ritual
 
 SCHEDULED = "scheduled"
@@ -49,9 +49,8 @@ async def ensure_occurrences(
             }
             for meeting in expected
         ]
-        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
         await session.exec(
-            dialect.insert(Occurrence)  # type: ignore[attr-defined]
+            insert_for(session.get_bind().dialect.name, Occurrence)
             .values(rows)
             .on_conflict_do_nothing(index_elements=["ritual_id", "starts_at"])
         )

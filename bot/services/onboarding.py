@@ -13,7 +13,7 @@ from bot.clock import Clock
 from bot.errors import UserError
 from bot.events import Origin
 from bot.services.activity import record
-from storage.database import Database
+from storage.database import Database, insert_for
 from storage.models import Community, MentorRequest, OnboardingText, Welcome, Workspace
 
 PLACEHOLDERS = ("name", "domain", "mission", "stewards")
@@ -64,9 +64,8 @@ class OnboardingService:
         """Record that `origin.user` is welcomed to `community`; False when they were before
         (a platform re-sending the join, or someone leaving and joining the channel again)."""
         now = self._clock.now()
-        dialect = postgresql if self._database.backend == "postgresql" else sqlite
         statement = (
-            dialect.insert(Welcome)  # type: ignore[attr-defined]
+            insert_for(self._database.backend, Welcome)
             .values(community_id=community.id, user_id=origin.user, welcomed_at=now)
             .on_conflict_do_nothing(index_elements=["community_id", "user_id"])
         )

@@ -29,7 +29,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import select as sa_select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -39,7 +38,7 @@ from bot.errors import UserError
 from bot.events import MessageRef, Origin, ReactionChanged
 from bot.services.activity import record
 from bot.services.anonymity import VoterKeys
-from storage.database import Database
+from storage.database import Database, insert_for
 from storage.models import Activity, Community, Poll, PollVote, UTCDateTime, Workspace
 
 # Slack's emoji for the options, in order; a reaction with one of these names is a vote.
@@ -484,7 +483,6 @@ class PollService:
         """Record (voter, option) as chosen or not as of `at`, unless a later event is
         recorded already (at the same instant, taking back wins); with `only_open`, only
         while the poll is open, checked in the same statement. True when it changed."""
-        dialect = postgresql if self._database.backend == "postgresql" else sqlite
         row = sa_select(
             literal(poll_id, Integer()),
             literal(voter, String()),
@@ -495,7 +493,7 @@ class PollService:
         is_open = exists().where(col(Poll.id) == poll_id, col(Poll.closed_at).is_(None))
         # SQLite reads `INSERT … SELECT … ON CONFLICT` only with a WHERE in the SELECT.
         row = row.where(is_open if only_open else true())
-        insert = dialect.insert(PollVote).from_select(  # type: ignore[attr-defined]
+        insert = insert_for(self._database.backend, PollVote).from_select(
             ["poll_id", "voter", "option", "chosen", "at"], row
         )
         newer = (col(PollVote.at) < insert.excluded.at) | (

@@ -9,7 +9,6 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import func
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -19,7 +18,7 @@ from bot.events import Origin
 from bot.services.activity import record
 from bot.services.deliveries import ALIVE
 from bot.services.occurrences import SCHEDULED
-from storage.database import Database
+from storage.database import Database, insert_for
 from storage.models import Community, Occurrence, Ritual, Rsvp, Workspace
 
 ANSWERS = ("going", "maybe", "no")
@@ -92,8 +91,7 @@ class RsvpService:
                 raise UserError("rsvp_meeting_gone")
             if now >= occurrence.ends_at:
                 raise UserError("rsvp_closed", title=ritual.title)
-            dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-            statement = dialect.insert(Rsvp).values(  # type: ignore[attr-defined]
+            statement = insert_for(session.get_bind().dialect.name, Rsvp).values(
                 occurrence_id=occurrence_id, user_id=origin.user, answer=answer, at=now
             )
             await session.exec(
