@@ -11,6 +11,7 @@ import pytest
 
 from bot.app import Core
 from bot.events import ButtonPressed, ReactionAdded, ReactionChanged, ReactionRemoved
+from bot.outbox import NotPosted
 from bot.replies import Destination, MessageRef, Reply, Visibility
 from tests.console_bot import ConsoleBot
 from tests.fakes.bot_connector import FakeBotConnector
@@ -129,6 +130,26 @@ async def test_teams_posts_edits_and_deletes_by_ref(
     connector.fail_next(404, code="NotFound", message="Activity not found")
     assert not await core.outbox.update(ref, notice(3).addressed(to))
     assert await core.outbox.pending_count() == 0
+
+
+@pytest.mark.parametrize(
+    ("status", "for_good"), [(403, True), (400, True), (429, False), (412, False), (502, False)]
+)
+async def test_teams_posts_refused_for_good_are_told_from_ones_worth_retrying(
+    core: Core,
+    teams: TeamsChat,  # noqa: F811
+    connector: FakeBotConnector,  # noqa: F811
+    status: int,
+    for_good: bool,
+) -> None:
+    """A post the connector refuses (4xx) surely did not go out; a rate limit, a failed
+    precondition or a server error may pass on another try, so they are not `NotPosted`."""
+    await teams.say("help")
+    to = Destination(platform="teams", workspace=TENANT, channel=CHANNEL)
+    connector.fail_next(status, code="Refused", message="no")
+    with pytest.raises(Exception) as raised:
+        await core.outbox.post_once(notice(1).addressed(to))
+    assert isinstance(raised.value, NotPosted) is for_good
 
 
 async def test_teams_reactions_and_card_buttons_carry_the_ref_of_their_message(

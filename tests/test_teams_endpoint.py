@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlmodel import select
@@ -231,6 +232,22 @@ async def test_a_personal_message_is_a_command_answered_in_the_chat(teams: Teams
     assert call.conversation_id == message["conversation"]["id"]
     assert call.authorization is None  # no app id: local testing, no token
     assert answer["summary"].startswith("copbot keeps your community of practice alive")
+
+
+async def test_answers_go_out_through_aiohttp_not_requests_in_a_thread(
+    teams: TeamsChat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """msrest's default sender runs `requests` in a worker thread per call; copbot's connector
+    clients send on the event loop through one aiohttp session, the same over the wire."""
+
+    def no_requests(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a connector call went through requests")
+
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", no_requests)
+    await teams.say("help")
+    await teams.say('setup "Café ☕ Guild"')  # a body that is not ASCII arrives whole
+    [*_, answer] = teams.connector.sent_activities()
+    assert "Café ☕ Guild" in json.dumps(answer, ensure_ascii=False)
 
 
 async def test_a_role_change_tells_the_member_in_a_new_personal_chat(

@@ -17,6 +17,7 @@ from botbuilder.schema import (
 )
 
 from adapters.teams import translate
+from adapters.teams.connectors import http_status
 from adapters.teams.references import ReferenceStore, conversation_key, user_key
 from adapters.teams.render import CardRenderer
 from bot.outbox import MessageGone, NotPosted
@@ -25,6 +26,11 @@ from bot.replies import MessageRef, Reply
 log = logging.getLogger(__name__)
 
 CHANNEL_ID = "msteams"
+# Client errors that are not the post's fault: Bot Framework asks bots to retry these (the
+# outbox does), as it does 5xx; any other 4xx refuses the post for good.
+WORTH_RETRYING = frozenset(
+    {HTTPStatus.REQUEST_TIMEOUT, HTTPStatus.PRECONDITION_FAILED, HTTPStatus.TOO_MANY_REQUESTS}
+)
 
 
 def reference_from(data: dict[str, Any]) -> ConversationReference:
@@ -80,8 +86,8 @@ class TeamsPlatform:
         except LookupError as exc:
             raise NotPosted(str(exc)) from exc
         except Exception as exc:
-            status = getattr(getattr(exc, "response", None), "status_code", None)
-            if isinstance(status, int) and status < HTTPStatus.INTERNAL_SERVER_ERROR:
+            status = http_status(exc)
+            if status is not None and status < 500 and status not in WORTH_RETRYING:
                 raise NotPosted(str(exc)) from exc
             raise
         if not activity_id:
@@ -119,7 +125,7 @@ class TeamsPlatform:
         try:
             await self._adapter.continue_conversation(reference, callback, self._app_id)
         except Exception as exc:
-            if getattr(getattr(exc, "response", None), "status_code", None) == HTTPStatus.NOT_FOUND:
+            if http_status(exc) == HTTPStatus.NOT_FOUND:
                 raise MessageGone(str(ref)) from exc
             raise
 

@@ -17,6 +17,7 @@ from botframework.connector.auth import ServiceClientCredentialsFactory
 from adapters.teams import signing_keys
 from adapters.teams.access import TeamsAccess, teams_access
 from adapters.teams.authentication import CopbotAuthentication, TokenRefused
+from adapters.teams.connectors import SharedClients
 from adapters.teams.inbound import MalformedActivity, read_activity
 from adapters.teams.platform import TeamsPlatform
 from adapters.teams.references import ReferenceStore
@@ -36,10 +37,17 @@ class TeamsEndpoint:
     """Receives activities, lets botbuilder check their token, runs the turn. A request whose
     token does not pass gets 401, one that cannot be checked (signing keys unavailable) 503."""
 
-    def __init__(self, adapter: CloudAdapter, handler: TurnHandler, platform: TeamsPlatform):
+    def __init__(
+        self,
+        adapter: CloudAdapter,
+        handler: TurnHandler,
+        platform: TeamsPlatform,
+        clients: SharedClients,
+    ):
         self.adapter = adapter
         self.handler = handler
         self.platform = platform
+        self.clients = clients
 
     async def messages(self, request: web.Request) -> web.StreamResponse:
         """POST /api/messages. The activity is read strictly (400 and one log line when it
@@ -112,11 +120,13 @@ def build_teams(
         )
     else:
         signing_keys.install()  # token checks fetch keys without blocking the event loop
-    adapter = CloudAdapter(bot_authentication(core.settings, credentials_factory))
+    authentication = bot_authentication(core.settings, credentials_factory)
+    adapter = CloudAdapter(authentication)
     references = ReferenceStore(core.database, core.clock)
     renderer = CardRenderer()
     platform = TeamsPlatform(adapter, references, renderer, app_id=core.settings.teams_app_id or "")
-    return TeamsEndpoint(adapter, TurnHandler(core, platform, references, renderer), platform)
+    handler = TurnHandler(core, platform, references, renderer)
+    return TeamsEndpoint(adapter, handler, platform, authentication.clients)
 
 
 TEAMS_KEY = web.AppKey("teams", TeamsEndpoint)
@@ -128,8 +138,13 @@ def mount_teams(
     *,
     credentials_factory: ServiceClientCredentialsFactory | None = None,
 ) -> TeamsEndpoint:
-    """Add `POST /api/messages` to `app`."""
+    """Add `POST /api/messages` to `app`; the connector clients' session closes with it."""
     endpoint = build_teams(core, credentials_factory=credentials_factory)
     app[TEAMS_KEY] = endpoint
     app.router.add_post(MESSAGES_PATH, endpoint.messages)
+
+    async def close_clients(_: web.Application) -> None:
+        await endpoint.clients.close()
+
+    app.on_cleanup.append(close_clients)
     return endpoint
