@@ -159,19 +159,22 @@ class SharedClients:
         self._connectors: OrderedDict[tuple[str, str, str], ConnectorClient] = OrderedDict()
         self._token_clients: OrderedDict[str, UserTokenClient] = OrderedDict()
         self._session: aiohttp.ClientSession | None = None
+        self._closed = False
 
     def session(self) -> aiohttp.ClientSession:
         """The aiohttp session for connector calls, made on first use (on the running loop);
         each call goes through the proxy `proxy_for` names, as with `requests`."""
-        if self._session is None or self._session.closed:
+        if self._closed:  # the server stopped: a late send fails (the outbox keeps it)
+            raise RuntimeError("copbot's Teams connector clients are closed")
+        if self._session is None:
             self._session = aiohttp.ClientSession()
         return self._session
 
     async def close(self) -> None:
-        """Close the session (the server is stopping)."""
+        """Close the session for good (the server is stopping)."""
+        self._closed = True
         if self._session is not None:
             await self._session.close()
-            self._session = None
 
     def connector_factory(self, inner: ConnectorFactory, app_id: str) -> ConnectorFactory:
         """A factory that asks `inner` (botbuilder's, for `app_id`) only for clients not kept."""
