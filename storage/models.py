@@ -33,6 +33,17 @@ class Role(StrEnum):
     SPONSOR = "sponsor"
 
 
+# The directory's order of roles (stewards first) as SQL. The expression index
+# `ix_members_directory` (migration 0007d) holds it and the name's; a query is served by that
+# index only when it spells the same expressions, so the directory's query uses these texts.
+ROLE_RANK_SQL = (
+    "CASE role "
+    + " ".join(f"WHEN '{role.value}' THEN {rank}" for rank, role in enumerate(Role))
+    + f" ELSE {len(Role)} END"
+)
+DISPLAY_NAME_SORT_SQL = "lower(display_name)"
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """A timestamp stored as UTC and read back timezone-aware on every database (SQLite keeps
     no zone, so its values would otherwise come back naive)."""
@@ -102,6 +113,7 @@ class Member(SQLModel, table=True):
         UniqueConstraint("community_id", "user_id"),
         # A community's stewards, and its count of active members read from the index alone.
         Index("ix_members_community_role_active", "community_id", "role", "active"),
+        # And ix_members_directory, on expressions: see EXPRESSION_INDEXES.
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -468,11 +480,16 @@ class HelpfulMark(SQLModel, table=True):
 # them alone: SQLite's FTS5 table (and its shadow tables), PostgreSQL's GIN index and the
 # stored tsvector column it indexes.
 SEARCH_OBJECTS = ("library_search", "ix_resources_search", "search_vector")
+# Indexes on expressions, kept by migrations only: autogenerate cannot compare them (SQLite does
+# not reflect them, PostgreSQL hands them back rewritten, `'steward'::text`).
+# tests/test_directory_plans.py shows they exist and serve their queries.
+EXPRESSION_INDEXES = ("ix_members_directory",)
 
 
 def in_models(name: str | None, type_: str, parent_names: Any) -> bool:
-    """Alembic's `include_name`: False for the full-text search objects above."""
-    return not (name or "").startswith(SEARCH_OBJECTS)
+    """Alembic's `include_name`: False for the full-text search objects and the expression
+    indexes above."""
+    return not (name or "").startswith(SEARCH_OBJECTS + EXPRESSION_INDEXES)
 
 
 # Feedback: polls, wins and kudos, onboarding ------------------------------------------------

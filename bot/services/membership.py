@@ -7,7 +7,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, case, func
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    bindparam,
+    func,
+    literal_column,
+    true,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -18,9 +27,18 @@ from bot.events import Origin, UserRef
 from bot.services.activity import record
 from bot.services.locks import lock_active_community, share_active_community
 from bot.text import clean_origin, one_line
-from bot.vocabulary import ROLE_PHRASES, ROLES, SKILL_LENGTH_MAX, SKILLS_MAX
+from bot.vocabulary import ROLE_PHRASES, SKILL_LENGTH_MAX, SKILLS_MAX
 from storage.database import Database
-from storage.models import Community, Expertise, ExpertiseTerm, Member, Role, Workspace
+from storage.models import (
+    DISPLAY_NAME_SORT_SQL,
+    ROLE_RANK_SQL,
+    Community,
+    Expertise,
+    ExpertiseTerm,
+    Member,
+    Role,
+    Workspace,
+)
 from storage.search_terms import normalised, terms_of
 
 # A page of the directory, and how many people `who` names at most: every read is bounded.
@@ -182,38 +200,41 @@ def enrolled(
     return member
 
 
+# The directory's order, spelled as the index `ix_members_directory` spells it.
+_RANK: ColumnElement[int] = literal_column(ROLE_RANK_SQL, Integer())
+_SORT_NAME: ColumnElement[str] = literal_column(DISPLAY_NAME_SORT_SQL, String())
+_RANK_OF = {role: rank for rank, role in enumerate(Role)}
+
+
 def _listed(by_role: bool) -> list[ColumnElement[bool]]:
-    """Who the directory lists: a community's active members (of one role)."""
+    """Who the directory lists: a community's active members (of one role, by its rank), a
+    range of `ix_members_directory` (`= true`: PostgreSQL's index cannot serve `IS TRUE`)."""
     where: list[ColumnElement[bool]] = [
         col(Member.community_id) == bindparam("community"),
-        col(Member.active).is_(True),
+        col(Member.active) == true(),
     ]
     if by_role:
-        where.append(col(Member.role) == bindparam("role"))
+        where.append(bindparam("rank") == _RANK)
     return where
 
 
 def _directory(by_role: bool) -> Select[Any]:
-    """A page of the directory in one statement: the page (counted in all by a window
-    function), then joined to its members' skills."""
-    rank = case({r: i for i, r in enumerate(ROLES)}, value=col(Member.role), else_=len(ROLES))
-    sort_name = func.lower(col(Member.display_name))
+    """A page of the directory in one statement: the page, read in order from the index,
+    joined to its members' skills, with the count of all it lists (from the index alone)."""
     people = (
         select(col(Member.id).label("id"), Member.user_id, Member.display_name, Member.role)
-        .add_columns(
-            rank.label("rank"),
-            sort_name.label("sort_name"),
-            func.count().over().label("total"),
-        )
+        .add_columns(_RANK.label("rank"), _SORT_NAME.label("sort_name"))
         .where(*_listed(by_role))
-        .order_by(rank, sort_name, col(Member.id))
+        # With one role, its rank is fixed: ordered by name, the index serves it as it is.
+        .order_by(*(() if by_role else (_RANK,)), _SORT_NAME, col(Member.id))
         .offset(bindparam("offset"))
         .limit(bindparam("limit"))
         .cte("page")
     )
+    total = select(func.count()).select_from(Member).where(*_listed(by_role))
     return (
         select(people.c.id, people.c.user_id, people.c.display_name, people.c.role)
-        .add_columns(people.c.total, col(Expertise.label))
+        .add_columns(total.scalar_subquery().label("total"), col(Expertise.label))
         .join_from(people, Expertise, col(Expertise.member_id) == people.c.id, isouter=True)
         .order_by(people.c.rank, people.c.sort_name, people.c.id, col(Expertise.id))
     )
@@ -377,7 +398,7 @@ class MembershipService:
         query = _DIRECTORY[role is not None]
         params = {
             "community": community.id,
-            "role": role,
+            "rank": None if role is None else _RANK_OF.get(role),
             "offset": (page - 1) * DIRECTORY_PAGE,
             "limit": DIRECTORY_PAGE + 1,
         }
