@@ -392,8 +392,8 @@ class MembershipService:
         self, community: Community, role: Role | None = None, *, page: int = 1
     ) -> DirectoryPage:
         """A page of active members, stewards first then by name, each with their expertise
-        and how many there are in all: one bounded statement (the page, counted by a window
-        function, then joined to its skills)."""
+        and how many there are in all: one bounded statement (the page read in order from
+        `ix_members_directory`, joined to its skills; the count from the index)."""
         page = max(page, 1)
         query = _DIRECTORY[role is not None]
         params = {
