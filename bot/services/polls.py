@@ -351,7 +351,10 @@ class PollService:
         if facts is None or facts.anonymous or option > facts.options:
             return None
         at = event.at or self._clock.now()
-        async with self._database.session() as session:
+        # A write session: on a SQLite file it runs on the event loop's thread, taking turns
+        # with this process's other writers (the event ledger's) instead of sleeping in
+        # SQLite's busy handler on aiosqlite's thread.
+        async with self._database.session(write=True) as session:
             if not await self._set(
                 session, facts.id, event.origin.user, option, added, at, only_open=True
             ):
