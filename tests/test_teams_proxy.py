@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from adapters.teams.connectors import _proxy_for_host, proxy_for
+from adapters.teams.sending import _proxy_for_host, proxy_for
 
 
 @pytest.fixture

@@ -17,9 +17,9 @@ from botbuilder.schema import (
 )
 
 from adapters.teams import translate
-from adapters.teams.connectors import http_status
 from adapters.teams.references import ReferenceStore, conversation_key, user_key
 from adapters.teams.render import CardRenderer
+from adapters.teams.sending import http_status
 from bot.outbox import MessageGone, NotPosted
 from bot.replies import MessageRef, Reply
 
