@@ -70,14 +70,13 @@ class MembershipCommands:
 
     async def join(self, inv: Invocation) -> Reply:
         community = inv.require_community()
-        member = await self._membership.join(community, inv.origin)
-        size = await self._communities.size(community)
+        joined = await self._membership.join(community, inv.origin)
         return Reply(
             kind="joined",
             data={
                 "community": community_data(community),
-                "member": member_data(member),
-                "member_count": size,
+                "member": member_data(joined.member),
+                "member_count": joined.member_count,
             },
             visibility=Visibility.CHANNEL,
         )

@@ -114,8 +114,7 @@ class OnboardingCommands:
         if community is None:
             return []
         origin = event.origin
-        member = await self._membership.join(community, origin)
-        charter = await self._communities.charter(community)
+        joined = await self._membership.join(community, origin)
         in_channel = Destination(
             platform=origin.platform,
             workspace=origin.workspace,
@@ -124,8 +123,8 @@ class OnboardingCommands:
         )
         data = {
             "community": community_data(community),
-            "member": member_data(member),
-            "member_count": charter.member_count,
+            "member": member_data(joined.member),
+            "member_count": joined.member_count,
         }
         return [
             Reply(kind="joined", data=data, visibility=Visibility.CHANNEL, to=in_channel),

@@ -93,6 +93,15 @@ class Found:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Joined:
+    """A join: the membership, and how many active members the community has with it
+    (counted in the join's own transaction)."""
+
+    member: Member
+    member_count: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class RoleChange:
     member: Member
     previous: str
@@ -251,9 +260,10 @@ class MembershipService:
         self._database = database
         self._clock = clock
 
-    async def join(self, community: Community, origin: Origin) -> Member:
+    async def join(self, community: Community, origin: Origin) -> Joined:
         """Join: a short write transaction under a shared lock on the community, so that
-        joins run side by side (on PostgreSQL; SQLite takes writers in turn)."""
+        joins run side by side (on PostgreSQL; SQLite takes writers in turn). The count for
+        the answer is read in the same transaction, not in a session of its own."""
         now, name = self._clock.now(), community.name
         try:
             async with self._database.session(write=True) as session:
@@ -263,7 +273,8 @@ class MembershipService:
                     raise UserError("already_member", community=community.name)
                 member = enrolled(session, member, community, origin, Role.MEMBER, now)
                 record(session, community, origin.user, "member.joined", now)
-                return member
+                await session.flush()
+                return Joined(member=member, member_count=await member_count(session, community))
         except IntegrityError:  # the same person joined meanwhile, from another request
             raise UserError("already_member", community=name) from None
 
