@@ -1,5 +1,5 @@
 """A test helper: the SQL statements a database is sent, on every engine it uses (writes,
-reads, and SQLite's writer on the event loop)."""
+reads, and SQLite's writer on the event loop), and the plan it chooses for one."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from storage.database import Database
 
@@ -30,3 +30,16 @@ def recording(database: Database) -> Iterator[list[Statement]]:
     finally:
         for engine in engines:
             event.remove(engine, "before_cursor_execute", record)
+
+
+async def query_plan(database: Database, statement: Statement) -> Any:
+    """The plan the database chooses for `statement` once it has statistics: PostgreSQL's run
+    (JSON, with the rows each node read), SQLite's EXPLAIN QUERY PLAN rows."""
+    sql, parameters = statement
+    async with database.engine.connect() as connection:
+        await connection.execute(text("ANALYZE"))
+        if database.backend == "postgresql":
+            explain = f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}"
+            return (await connection.exec_driver_sql(explain, parameters)).scalar_one()
+        explain = f"EXPLAIN QUERY PLAN {sql}"
+        return [tuple(row) for row in (await connection.exec_driver_sql(explain, parameters))]

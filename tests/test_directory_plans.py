@@ -8,29 +8,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
 from adapters.console.translate import PLATFORM, WORKSPACE
-from storage.database import Database
 from tests.bulk_communities import seed, workspace_id
 from tests.console_bot import ConsoleBot
-from tests.sql_statements import Statement, recording
+from tests.sql_statements import query_plan, recording
 
 MEMBERS = 3000
 PAGE = 21  # a page of 20 and one more, to know whether there is a next page
-
-
-async def _plan(database: Database, statement: Statement) -> Any:
-    """PostgreSQL's plan as it ran (JSON, with the rows each node read) or SQLite's EXPLAIN
-    QUERY PLAN rows, once the database has statistics."""
-    sql, parameters = statement
-    async with database.engine.connect() as connection:
-        await connection.execute(text("ANALYZE"))
-        if database.backend == "postgresql":
-            explain = f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}"
-            return (await connection.exec_driver_sql(explain, parameters)).scalar_one()
-        explain = f"EXPLAIN QUERY PLAN {sql}"
-        return [tuple(row) for row in (await connection.exec_driver_sql(explain, parameters))]
 
 
 def _nodes(plan: Any) -> Iterator[dict[str, Any]]:
@@ -56,7 +41,7 @@ async def test_a_page_of_a_large_directory_is_read_from_its_index(
     assert f"{MEMBERS} members" in answer or f"{MEMBERS - 1} members" in answer
     [directory] = [s for s in statements if "FROM members" in s[0] and "expertise" in s[0]]
 
-    plan = await _plan(database, directory)
+    plan = await query_plan(database, directory)
     if database.backend == "postgresql":
         nodes = list(_nodes(plan))
         # The page: read in the index's order, no further than the page (and those before it).

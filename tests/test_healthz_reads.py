@@ -10,14 +10,12 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy import text
 
 from adapters.server import PENDING_COUNTED_UP_TO, server_app
 from bot.app import Core
 from bot.clock import FixedClock
-from storage.database import Database
 from tests.bulk_kept_posts import keep
-from tests.sql_statements import Statement, recording
+from tests.sql_statements import Statement, query_plan, recording
 
 
 @asynccontextmanager
@@ -37,19 +35,6 @@ async def _healthz(client: TestClient[Any, Any], core: Core) -> tuple[list[State
         body = await response.json()
     assert response.status == 200, body
     return statements, body
-
-
-async def _plan(database: Database, statement: Statement) -> Any:
-    """The plan the database chooses for `statement` once it has statistics: PostgreSQL's run
-    (JSON, with the rows each node read), SQLite's EXPLAIN QUERY PLAN rows."""
-    sql, parameters = statement
-    async with database.engine.connect() as connection:
-        await connection.execute(text("ANALYZE"))
-        if database.backend == "postgresql":
-            explain = f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}"
-            return (await connection.exec_driver_sql(explain, parameters)).scalar_one()
-        explain = f"EXPLAIN QUERY PLAN {sql}"
-        return [tuple(row) for row in (await connection.exec_driver_sql(explain, parameters))]
 
 
 async def test_healthz_sends_as_many_statements_with_many_kept_posts_as_with_none(
@@ -90,7 +75,7 @@ async def test_healthz_counts_kept_posts_through_the_index_and_no_further_than_i
         statements, _ = await _healthz(client, core)
     [count] = [s for s in statements if "pending_posts" in s[0]]
 
-    plan = await _plan(core.database, count)
+    plan = await query_plan(core.database, count)
     if core.database.backend == "postgresql":
         scans = list(_scans(plan))
         assert [scan["Node Type"] for scan in scans] in (["Index Only Scan"], ["Index Scan"])
