@@ -133,23 +133,23 @@ async def test_teams_posts_edits_and_deletes_by_ref(
 
 
 @pytest.mark.parametrize(
-    ("status", "for_good"), [(403, True), (400, True), (429, False), (412, False), (502, False)]
+    ("status", "surely_not_out"), [(403, True), (400, True), (429, True), (502, False)]
 )
-async def test_teams_posts_refused_for_good_are_told_from_ones_worth_retrying(
+async def test_teams_posts_the_connector_answered_no_to_are_known_not_to_be_out(
     core: Core,
     teams: TeamsChat,  # noqa: F811
     connector: FakeBotConnector,  # noqa: F811
     status: int,
-    for_good: bool,
+    surely_not_out: bool,
 ) -> None:
-    """A post the connector refuses (4xx) surely did not go out; a rate limit, a failed
-    precondition or a server error may pass on another try, so they are not `NotPosted`."""
+    """A post the Connector answered below 500 (a refusal, a rate limit) surely did not go
+    out, so a delivery may send it again; after a server error it may or may not be out."""
     await teams.say("help")
     to = Destination(platform="teams", workspace=TENANT, channel=CHANNEL)
     connector.fail_next(status, code="Refused", message="no")
     with pytest.raises(Exception) as raised:
         await core.outbox.post_once(notice(1).addressed(to))
-    assert isinstance(raised.value, NotPosted) is for_good
+    assert isinstance(raised.value, NotPosted) is surely_not_out
 
 
 async def test_teams_reactions_and_card_buttons_carry_the_ref_of_their_message(

@@ -26,11 +26,6 @@ from bot.replies import MessageRef, Reply
 log = logging.getLogger(__name__)
 
 CHANNEL_ID = "msteams"
-# Client errors that are not the post's fault: Bot Framework asks bots to retry these (the
-# outbox does), as it does 5xx; any other 4xx refuses the post for good.
-WORTH_RETRYING = frozenset(
-    {HTTPStatus.REQUEST_TIMEOUT, HTTPStatus.PRECONDITION_FAILED, HTTPStatus.TOO_MANY_REQUESTS}
-)
 
 
 def reference_from(data: dict[str, Any]) -> ConversationReference:
@@ -86,8 +81,9 @@ class TeamsPlatform:
         except LookupError as exc:
             raise NotPosted(str(exc)) from exc
         except Exception as exc:
+            # An answer below 500 (a refusal, a rate limit) means the post is not out.
             status = http_status(exc)
-            if status is not None and status < 500 and status not in WORTH_RETRYING:
+            if status is not None and status < HTTPStatus.INTERNAL_SERVER_ERROR:
                 raise NotPosted(str(exc)) from exc
             raise
         if not activity_id:
