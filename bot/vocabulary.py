@@ -10,8 +10,9 @@ from types import MappingProxyType
 
 from storage.models import CommunityKind, Role
 
-# Roles in the order the directory lists them.
-ROLES = (Role.STEWARD, Role.CORE, Role.MEMBER, Role.SPONSOR)
+# Roles in the order the directory lists them: `Role`'s own order, which the directory's
+# index spells in SQL (storage.models.ROLE_RANK_SQL).
+ROLES = tuple(Role)
 ROLE_LABELS: Mapping[str, str] = MappingProxyType(
     {
         Role.STEWARD: "steward",
