@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import pickle
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -150,7 +153,7 @@ class Renderer:
         self._environment.filters["when"] = when
         self._environment.globals["sentence"] = self.sentence
         self._sentences: dict[str, Callable[[Mapping[str, Any]], str]] | None = None
-        self._rendered: dict[tuple[str, int, str], tuple[Mapping[str, Any], str]] = {}
+        self._rendered = Rendered()
 
     def sentence(self, kind: str, data: Mapping[str, Any]) -> str:
         """The error sentence `kind` (a macro in `templates/errors/`) filled with `data`,
@@ -185,19 +188,81 @@ class Renderer:
         return json.loads(self._render(f"{self.surface}/{kind}.json.j2", data, extra))
 
     def _render(self, name: str, data: Mapping[str, Any], extra: Mapping[str, Any] = {}) -> str:
-        """`name` rendered with `data`; the same data object (a reply kept and answered
-        again, like `help`'s) with the same `extra` is rendered once, as a reply's data does
-        not change once built."""
-        key = (name, id(data), json.dumps(extra, sort_keys=True, default=str) if extra else "")
-        kept = self._rendered.get(key)
-        if kept is not None and kept[0] is data:
-            return kept[1]
+        """`name` rendered with `data` (and `extra`), or the text an earlier rendering of the
+        same or equal data gave: a reply's data does not change once built, and templates
+        read nothing but what they are given."""
+        found = self._rendered.find(name, data, extra)
+        if found.text is not None:
+            return found.text
         template = self._environment.get_template(name)
         rendered = template.render(**self._escape(data), **extra)
-        if len(self._rendered) >= Escaping.KEEP:
-            del self._rendered[next(iter(self._rendered))]
-        self._rendered[key] = (data, rendered)
+        self._rendered.keep(found, data, rendered)
         return rendered
+
+
+def fingerprint(value: Any) -> bytes | None:
+    """Bytes that only data equal to `value` gives (its pickle: types and all, so `1`, `"1"`
+    and `True` differ), or None when it cannot be pickled."""
+    try:
+        return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, TypeError, AttributeError, ValueError, RecursionError):
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """What `Rendered.find` found: the kept text, if any, and the keys to keep a new one."""
+
+    text: str | None
+    by_identity: tuple[str, int, str]
+    by_content: tuple[str, bytes] | None
+
+
+class Rendered:
+    """Texts one renderer rendered, found again by what they were rendered from.
+
+    The very same data object (a reply built once and answered again, like `help`) is found
+    by identity, at no cost. Equal data built afresh (a directory page, a charter, asked again
+    before it changed) is found by its fingerprint: pickling costs a few microseconds where
+    rendering a page of people costs most of a millisecond. Least recently used texts go
+    first, beyond `budget` characters."""
+
+    BY_IDENTITY = 8
+
+    def __init__(self, budget: int = 2_000_000) -> None:
+        self._budget = budget
+        self._size = 0
+        self._by_identity: dict[tuple[str, int, str], tuple[Mapping[str, Any], str]] = {}
+        self._by_content: OrderedDict[tuple[str, bytes], str] = OrderedDict()
+
+    def find(self, name: str, data: Mapping[str, Any], extra: Mapping[str, Any]) -> Lookup:
+        same = (name, id(data), json.dumps(extra, sort_keys=True, default=str) if extra else "")
+        kept = self._by_identity.get(same)
+        if kept is not None and kept[0] is data:
+            return Lookup(kept[1], same, None)
+        content = fingerprint((data, extra))
+        key = None if content is None else (name, content)
+        text = None if key is None else self._by_content.get(key)
+        if text is not None and key is not None:
+            self._by_content.move_to_end(key)
+            self._remember(same, data, text)
+        return Lookup(text, same, key)
+
+    def keep(self, lookup: Lookup, data: Mapping[str, Any], text: str) -> None:
+        self._remember(lookup.by_identity, data, text)
+        key = lookup.by_content
+        if key is None or len(text) + len(key[1]) > self._budget:
+            return
+        self._by_content[key] = text
+        self._size += len(text) + len(key[1])
+        while self._size > self._budget:
+            (_, content), dropped = self._by_content.popitem(last=False)
+            self._size -= len(dropped) + len(content)
+
+    def _remember(self, key: tuple[str, int, str], data: Mapping[str, Any], text: str) -> None:
+        if len(self._by_identity) >= self.BY_IDENTITY:
+            del self._by_identity[next(iter(self._by_identity))]
+        self._by_identity[key] = (data, text)
 
 
 def error_kinds() -> list[str]:
