@@ -250,6 +250,22 @@ async def test_answers_go_out_through_aiohttp_not_requests_in_a_thread(
     assert "Café ☕ Guild" in json.dumps(answer, ensure_ascii=False)
 
 
+async def test_answers_are_serialised_without_msrest_walking_them_to_validate(
+    teams: TeamsChat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """msrest's client-side validation walked every outgoing card once more before sending
+    it; copbot's connector clients leave the checking to the Connector."""
+    import msrest.serialization
+
+    def no_validation(*args: object, **kwargs: object) -> None:
+        raise AssertionError("msrest validated an outgoing model")
+
+    monkeypatch.setattr(msrest.serialization, "_recursive_validate", no_validation)
+    await teams.say("help")
+    [answer] = teams.connector.sent_activities()
+    assert answer["attachments"][0]["content"]["type"] == "AdaptiveCard"
+
+
 async def test_a_role_change_tells_the_member_in_a_new_personal_chat(
     teams: TeamsChat, connector: FakeBotConnector
 ) -> None:
