@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cache
+from typing import Any
 
 from sqlmodel import col, delete
 
@@ -12,6 +14,16 @@ from storage.models import ProcessedEvent
 
 # Slack re-sends for minutes and Teams for less; a week is far beyond either.
 KEEP_FOR = timedelta(days=7)
+
+
+@cache
+def _record(backend: str) -> Any:
+    """The ledger's INSERT on `backend`, built once: a Core statement on the table (the
+    ORM's bulk-insert path cost as much as the database's work), its values bound per call."""
+    table = ProcessedEvent.__table__  # type: ignore[attr-defined]
+    return insert_for(backend, table).on_conflict_do_nothing(
+        index_elements=["platform", "event_id"]
+    )
 
 
 class EventLedger:
@@ -28,13 +40,9 @@ class EventLedger:
         runs on the event loop's thread while no other process writes (a plain session's
         insert waited on aiosqlite's thread, in SQLite's busy handler, and every Teams
         activity and Slack event took a turn there); a redelivery raises nothing."""
-        statement = (
-            insert_for(self._database.backend, ProcessedEvent)
-            .values(platform=platform, event_id=event_id, received_at=self._clock.now())
-            .on_conflict_do_nothing(index_elements=["platform", "event_id"])
-        )
+        values = {"platform": platform, "event_id": event_id, "received_at": self._clock.now()}
         async with self._database.session(write=True) as session:
-            result = await session.exec(statement)
+            result = await session.exec(_record(self._database.backend), params=values)
         return bool(result.rowcount)
 
     async def forget_old(self) -> int:
