@@ -7,11 +7,17 @@ clause, as its write session already holds the database's write lock."""
 
 from __future__ import annotations
 
+from sqlalchemy import bindparam
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import UserError
 from storage.models import Community, Workspace
+
+# Built once, each with its id bound per call: building a statement costs more than running it.
+_COMMUNITY = select(Community).where(Community.id == bindparam("community"))
+_LOCKED_COMMUNITY = _COMMUNITY.with_for_update(key_share=True)
+_SHARED_COMMUNITY = _COMMUNITY.with_for_update(read=True)
 
 
 async def lock_workspace(session: AsyncSession, workspace_id: int) -> Workspace:
@@ -22,8 +28,7 @@ async def lock_workspace(session: AsyncSession, workspace_id: int) -> Workspace:
 
 async def lock_community(session: AsyncSession, community_id: int | None) -> Community:
     """The community read afresh and locked: changes to its membership happen in turn."""
-    query = select(Community).where(Community.id == community_id).with_for_update(key_share=True)
-    return (await session.exec(query)).one()
+    return (await session.exec(_LOCKED_COMMUNITY, params={"community": community_id})).one()
 
 
 async def lock_active_community(session: AsyncSession, community_id: int | None) -> Community:
@@ -38,8 +43,7 @@ async def share_active_community(session: AsyncSession, community_id: int | None
     """The community read afresh under a shared lock (`FOR SHARE` on PostgreSQL), refusing
     one archived meanwhile: joins run side by side, while a leave or an archive, which lock
     it as above, waits for them (and they for it)."""
-    query = select(Community).where(Community.id == community_id).with_for_update(read=True)
-    community = (await session.exec(query)).one()
+    community = (await session.exec(_SHARED_COMMUNITY, params={"community": community_id})).one()
     if community.archived_at is not None:
         raise UserError("community_archived", name=community.name)
     return community

@@ -161,12 +161,24 @@ async def steward_count(session: AsyncSession, community: Community) -> int:
     return (await session.exec(query)).one()
 
 
+# Built once, their values bound per call: building a statement costs more than running it.
+_MEMBER_COUNT = select(func.count(col(Member.id))).where(
+    Member.community_id == bindparam("community"), col(Member.active)
+)
+_MEMBERSHIP = select(Member).where(
+    Member.community_id == bindparam("community"), Member.user_id == bindparam("user")
+)
+
+
+async def membership_of(session: AsyncSession, community: Community, user_id: str) -> Member | None:
+    """`user_id`'s row in `community`, active or not (None if they never joined)."""
+    params = {"community": community.id, "user": user_id}
+    return (await session.exec(_MEMBERSHIP, params=params)).first()
+
+
 async def member_count(session: AsyncSession, community: Community) -> int:
     """How many active members `community` has."""
-    query = select(func.count(col(Member.id))).where(
-        Member.community_id == community.id, col(Member.active)
-    )
-    return (await session.exec(query)).one()
+    return (await session.exec(_MEMBER_COUNT, params={"community": community.id})).one()
 
 
 async def enrol(
@@ -175,8 +187,8 @@ async def enrol(
     """Make `origin.user` an active member in `role`: a new membership, or their old one
     taken up again (one row per person and community)."""
     origin = clean_origin(origin)
-    query = select(Member).where(Member.community_id == community.id, Member.user_id == origin.user)
-    return enrolled(session, (await session.exec(query)).first(), community, origin, role, now)
+    member = await membership_of(session, community, origin.user)
+    return enrolled(session, member, community, origin, role, now)
 
 
 def enrolled(
@@ -508,8 +520,7 @@ class MembershipService:
 
     @staticmethod
     async def _any(session: AsyncSession, community: Community, user_id: str) -> Member | None:
-        query = select(Member).where(Member.community_id == community.id, Member.user_id == user_id)
-        return (await session.exec(query)).first()
+        return await membership_of(session, community, user_id)
 
     async def _active(
         self, session: AsyncSession, community: Community, user_id: str
