@@ -51,23 +51,34 @@ def _parse(body: bytes, request: web.Request) -> tuple[AsyncBoltRequest | None, 
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         return None, "not UTF-8"
+    try:
+        # Bolt parses the body once, here; what it made of it is checked before any listener.
+        bolt_request = AsyncBoltRequest(
+            body=text,
+            query=request.query_string,
+            headers=request.headers,  # type: ignore[arg-type]  # a mapping is all Bolt reads
+        )
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError):
+        # Bolt tripped over the body's shape while reading its ids: say what is wrong with it.
+        return None, _problem(text, request) or "not a request Slack sends"
+    found = _shape_problem(bolt_request.body)
+    return (None, found) if found is not None else (bolt_request, "")
+
+
+def _problem(text: str, request: web.Request) -> str | None:
+    """Why `text` is not a body Slack sends, if it is not."""
     content_type = request.headers.get("Content-Type", "").split(";")[0].strip() or None
     try:
         parsed = parse_body(text, content_type)
     except ValueError:
-        return None, "not JSON or form data"
+        return "not JSON or form data"
+    return _shape_problem(parsed)
+
+
+def _shape_problem(parsed: object) -> str | None:
     if not isinstance(parsed, dict):
-        return None, "not an object"
-    found = shapes.problem(parsed) or text_problem(parsed)
-    if found is not None:
-        return None, found
-    # Bolt parses the text again (its constructor takes no parsed body in HTTP mode).
-    bolt_request = AsyncBoltRequest(
-        body=text,
-        query=request.query_string,
-        headers=request.headers,  # type: ignore[arg-type]  # a mapping is all Bolt reads
-    )
-    return bolt_request, ""
+        return "not an object"
+    return shapes.problem(parsed) or text_problem(parsed)
 
 
 def _secret(value: object) -> str:
