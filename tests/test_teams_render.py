@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import botbuilder.schema
 import pytest
+from botbuilder.core import TurnContext
+from botbuilder.schema import Activity, ChannelAccount, ConversationAccount, ConversationReference
+from msrest.serialization import Serializer
 
 from adapters.teams.render import (
     CARD_CONTENT_TYPE,
@@ -26,6 +30,17 @@ ELEMENTS = {
     "Input.ChoiceSet",
     "Input.Toggle",
 }
+
+
+REFERENCE = ConversationReference(
+    activity_id="1700000000000",
+    user=ChannelAccount(id="29:1", name="Ada"),
+    bot=ChannelAccount(id="28:copbot", name="copbot"),
+    conversation=ConversationAccount(id="a:1", tenant_id="tenant-1"),
+    channel_id="msteams",
+    locale="en-US",
+    service_url="https://smba.example/teams/",
+)
 
 
 @pytest.fixture
@@ -74,6 +89,23 @@ async def test_every_reply_kind_renders_as_an_adaptive_card(core: Core) -> None:
         summary = activity.summary
         assert summary and len(summary) <= 200 and "\n" not in summary, kind
         assert "**" not in summary and "\\" not in summary, kind
+
+
+async def test_a_sent_activity_serialises_as_botbuilder_would_with_every_field_declared(
+    core: Core,
+) -> None:
+    """msrest serialises only what a `SentActivity` holds; the JSON equals that of a plain
+    botbuilder `Activity` with the same values, conversation fields and mention included."""
+    replies = await collect_replies(core)
+    serializer = Serializer({"Activity": Activity, **vars(botbuilder.schema)})
+    addressee = Addressee(id="29:1", name="Ada")
+    for kind, reply in replies.items():
+        sent = CardRenderer().to_activity(reply, addressee=addressee)
+        TurnContext.apply_conversation_reference(sent, REFERENCE)
+        declared = {k: v for k, v in vars(sent).items() if k != "additional_properties"}
+        plain = Activity(**declared)
+        assert serializer.body(sent, "Activity") == serializer.body(plain, "Activity"), kind
+    assert type(sent)._attribute_map is Activity._attribute_map
 
 
 async def test_buttons_and_forms_become_submit_actions(core: Core) -> None:
