@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import pickle
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any
@@ -17,7 +19,12 @@ from botbuilder.schema import (
 )
 
 from adapters.teams import translate
-from adapters.teams.references import ReferenceStore, conversation_key, user_key
+from adapters.teams.references import (
+    KNOWN_REFERENCES,
+    ReferenceStore,
+    conversation_key,
+    user_key,
+)
 from adapters.teams.render import CardRenderer
 from adapters.teams.sending import http_status
 from bot.outbox import MessageGone, NotPosted
@@ -31,6 +38,24 @@ CHANNEL_ID = "msteams"
 def reference_from(data: dict[str, Any]) -> ConversationReference:
     reference: ConversationReference = ConversationReference().deserialize(data)
     return reference
+
+
+_SERIALIZED: OrderedDict[bytes, dict[str, Any]] = OrderedDict()
+
+
+def serialized(reference: ConversationReference) -> dict[str, Any]:
+    """`reference.serialize()`, kept for a reference seen before (found by its pickle, which
+    only an equal reference gives): msrest took a tenth of a Teams turn to serialise the
+    reference every message in a conversation carries alike. Read it, do not change it."""
+    key = pickle.dumps(reference, protocol=pickle.HIGHEST_PROTOCOL)
+    found = _SERIALIZED.get(key)
+    if found is None:
+        found = _SERIALIZED[key] = reference.serialize()
+        if len(_SERIALIZED) > KNOWN_REFERENCES:
+            _SERIALIZED.popitem(last=False)
+    else:
+        _SERIALIZED.move_to_end(key)
+    return found
 
 
 def reference_of(activity: Activity, tenant: str) -> ConversationReference:

@@ -11,7 +11,7 @@ from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
 from adapters.downloads import download_url
 from adapters.teams import translate
-from adapters.teams.platform import TeamsPlatform, reference_of
+from adapters.teams.platform import TeamsPlatform, reference_of, serialized
 from adapters.teams.references import ReferenceStore, conversation_key, user_key
 from adapters.teams.render import Addressee, CardRenderer
 from bot.app import Core
@@ -72,7 +72,7 @@ class TurnHandler(Bot):
         if not activity.conversation or not activity.service_url:
             return
         tenant = translate.tenant_of(activity)
-        reference = reference_of(activity, tenant).serialize()
+        reference = serialized(reference_of(activity, tenant))
         kind = translate.conversation_type(activity)
         channel = translate.channel_key(activity)
         await self._references.save(tenant, conversation_key(channel), kind, reference)
