@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import copy
+from datetime import UTC, datetime
 from typing import Any
+from unittest.mock import patch
 
 import botbuilder.schema
 import pytest
-from botbuilder.core import TurnContext
-from botbuilder.schema import Activity, ChannelAccount, ConversationAccount, ConversationReference
+from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.schema import (
+    Activity,
+    ChannelAccount,
+    ConversationAccount,
+    ConversationParameters,
+    ConversationReference,
+)
 from msrest.serialization import Serializer
 
 from adapters.teams.render import (
@@ -16,6 +25,7 @@ from adapters.teams.render import (
     CardRenderer,
     escape_markdown,
 )
+from adapters.teams.sending import SendSerializer
 from bot.app import Core
 from messages.rendering import template_kinds
 from tests.sample_replies import collect_replies
@@ -32,6 +42,7 @@ ELEMENTS = {
 }
 
 
+MODELS = {name: value for name, value in vars(botbuilder.schema).items() if isinstance(value, type)}
 REFERENCE = ConversationReference(
     activity_id="1700000000000",
     user=ChannelAccount(id="29:1", name="Ada"),
@@ -94,18 +105,51 @@ async def test_every_reply_kind_renders_as_an_adaptive_card(core: Core) -> None:
 async def test_a_sent_activity_serialises_as_botbuilder_would_with_every_field_declared(
     core: Core,
 ) -> None:
-    """msrest serialises only what a `SentActivity` holds; the JSON equals that of a plain
-    botbuilder `Activity` with the same values, conversation fields and mention included."""
+    """msrest serialises only what a `SentActivity` holds, and `SendSerializer` writes every
+    reply itself; the JSON equals msrest's for a plain botbuilder `Activity` with the same
+    values, conversation fields and mention included."""
     replies = await collect_replies(core)
-    serializer = Serializer({"Activity": Activity, **vars(botbuilder.schema)})
+    serializer = Serializer(MODELS)
     addressee = Addressee(id="29:1", name="Ada")
     for kind, reply in replies.items():
         sent = CardRenderer().to_activity(reply, addressee=addressee)
         TurnContext.apply_conversation_reference(sent, REFERENCE)
         declared = {k: v for k, v in vars(sent).items() if k != "additional_properties"}
         plain = Activity(**declared)
-        assert serializer.body(sent, "Activity") == serializer.body(plain, "Activity"), kind
+        expected = serializer.body(plain, "Activity")
+        assert serializer.body(sent, "Activity") == expected, kind
+        with patch.object(Serializer, "body", side_effect=AssertionError("left to msrest")):
+            assert SendSerializer(MODELS).body(sent, "Activity") == expected, kind
     assert type(sent)._attribute_map is Activity._attribute_map
+
+
+@pytest.mark.parametrize(
+    ("body", "kind"),
+    [
+        (MessageFactory.text("hi <at>Ada</at>"), "Activity"),
+        (Activity(type="typing", timestamp=datetime(2026, 11, 28, 3, 0, tzinfo=UTC)), "Activity"),
+        (Activity(type="message", attachments=[None]), "Activity"),
+        (Activity(type="message", value={"n": 1, "ok": True, "x": [1.5, None]}), "Activity"),
+        (Activity(type="message", channel_data={1: "not a JSON key"}), "Activity"),
+        (Activity(type="message", text=5), "Activity"),  # type: ignore[arg-type]
+        (
+            ConversationParameters(
+                is_group=False,
+                bot=ChannelAccount(id="28:copbot"),
+                members=[ChannelAccount(id="29:1", name="Ada", aad_object_id="a-1")],
+                tenant_id="tenant-1",
+                channel_data={"tenant": {"id": "tenant-1"}},
+            ),
+            "ConversationParameters",
+        ),
+    ],
+    ids=["text", "timestamp", "none-in-list", "object", "int-key", "int-text", "conversation"],
+)
+def test_send_serializer_writes_what_msrest_writes(body: Any, kind: str) -> None:
+    """Bodies copbot's connector clients send are the JSON msrest writes, whether the fast
+    path writes them or leaves them to msrest (a date, a None in a list, a non-JSON value)."""
+    expected = Serializer(MODELS).body(copy.deepcopy(body), kind)
+    assert SendSerializer(MODELS).body(body, kind) == expected
 
 
 async def test_buttons_and_forms_become_submit_actions(core: Core) -> None:
