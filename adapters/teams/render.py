@@ -61,28 +61,11 @@ class CardContent(Model):
         self.additional_properties = card
 
 
-class _SetAttributes:
-    """An activity's `_attribute_map` as msrest reads it to serialise one: only the attributes
-    that hold a value. msrest tries every attribute an Activity declares (about fifty) and
-    skips an unset one by raising and catching an error; what it sends is the same either way.
-    On the class, the whole map, as declared."""
-
-    def __get__(self, instance: Activity | None, owner: type) -> dict[str, Any]:
-        declared: dict[str, Any] = Activity._attribute_map
-        if instance is None:
-            return declared
-        values = vars(instance)
-        return {name: spec for name, spec in declared.items() if values.get(name) is not None}
-
-
 class SentActivity(Activity):
     """An activity copbot built to send. botbuilder deep-copies every activity a turn sends
     (a large card took milliseconds); this one is built afresh for each send and its card is
     not changed afterwards, so the copy shares the card and copies only the activity itself
-    (whose conversation fields botbuilder then sets). msrest serialises only the attributes
-    it has (`_SetAttributes`)."""
-
-    _attribute_map = _SetAttributes()  # type: ignore[assignment]
+    (whose conversation fields botbuilder then sets)."""
 
     def __deepcopy__(self, memo: dict[int, Any]) -> SentActivity:
         return copy.copy(self)
