@@ -229,7 +229,7 @@ class Rendered:
 
     BY_IDENTITY = 8
 
-    def __init__(self, budget: int = 2_000_000) -> None:
+    def __init__(self, budget: int = 1_000_000) -> None:
         self._budget = budget
         self._size = 0
         self._by_identity: dict[tuple[str, int, str], tuple[Mapping[str, Any], str]] = {}
