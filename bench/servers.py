@@ -49,13 +49,27 @@ def _wait_until_listening(port: int, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("the server did not start listening")
 
 
+# The process serving each port this module started, while it runs.
+_SERVING: dict[int, int] = {}
+
+
+def cpu_seconds(port: int) -> float:
+    """The CPU time (user and system, all threads) the process serving `port` has used."""
+    fields = Path(f"/proc/{_SERVING[port]}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def _process(command: Sequence[str], env: dict[str, str], port: int) -> Iterator[int]:
-    process = subprocess.Popen(command, env=env, cwd=ROOT)
+def _process(
+    command: Sequence[str], env: dict[str, str], port: int, cwd: Path = ROOT
+) -> Iterator[int]:
+    process = subprocess.Popen(command, env=env, cwd=cwd)
+    _SERVING[port] = process.pid
     try:
         _wait_until_listening(port, process)
         yield port
     finally:
+        del _SERVING[port]
         process.terminate()
         try:
             process.wait(timeout=30)
@@ -64,8 +78,11 @@ def _process(command: Sequence[str], env: dict[str, str], port: int) -> Iterator
 
 
 @contextmanager
-def copbot_serve(database_url: str, slack_api_url: str, *, teams: bool = True) -> Iterator[int]:
-    """`copbot serve` in its own process, with its real settings; yields its port."""
+def copbot_serve(
+    database_url: str, slack_api_url: str, *, teams: bool = True, code: Path = ROOT
+) -> Iterator[int]:
+    """`copbot serve` in its own process, with its real settings; yields its port. `code`:
+    the checkout whose copbot runs (another one, say an older commit's, for a comparison)."""
     port = free_port()
     env = {
         key: value
@@ -83,8 +100,10 @@ def copbot_serve(database_url: str, slack_api_url: str, *, teams: bool = True) -
     )
     if teams:
         env["COPBOT_TEAMS_ALLOW_UNAUTHENTICATED"] = "true"
+    if code != ROOT:
+        env["PYTHONPATH"] = str(code)
     command = [str(Path(sys.executable).with_name("copbot")), "serve"]
-    with _process(command, env, port) as ready:
+    with _process(command, env, port, cwd=code) as ready:
         yield ready
 
 
