@@ -523,7 +523,10 @@ async def test_with_credentials_posts_carry_a_bearer_token(
         data={"error_id": "x"},
         to=Destination(platform="teams", workspace=TENANT, user=BOB[0]),
     )
-    assert await core.outbox.send(reply)
+    try:
+        assert await core.outbox.send(reply)
+    finally:
+        await endpoint.clients.close()  # the app never runs, so its cleanup would not
     [call] = connector.calls
     assert call.authorization == f"Bearer {TOKEN}"
     assert call.conversation_id == "a:bob"
