@@ -62,7 +62,7 @@ class SlackListeners:
         self._renderer = renderer
         self._delivery = delivery
         self._ack_deadline = ack_deadline
-        self._follow_ups: set[asyncio.Task[None]] = set()
+        self._follow_ups: set[asyncio.Task[Any]] = set()
         self._event_turns = asyncio.Semaphore(EVENT_WORKERS)
 
     def register(self, app: AsyncApp) -> None:
@@ -75,9 +75,17 @@ class SlackListeners:
         app.shortcut(translate.SAVE_SHORTCUT)(self.on_save_shortcut)
 
     async def drain(self, timeout: float = 10.0) -> None:
-        """Let answers still on their way go out (on shutdown)."""
+        """Let answers still on their way go out, and events still being handled finish
+        (on shutdown)."""
         if self._follow_ups:
             await asyncio.wait(set(self._follow_ups), timeout=timeout)
+
+    def _handling(self) -> None:
+        """Count the running lazy listener (Bolt's own task) among the work `drain` waits for."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._follow_ups.add(task)
+            task.add_done_callback(self._follow_ups.discard)
 
     # Slash command -------------------------------------------------------------------------
 
@@ -120,6 +128,7 @@ class SlackListeners:
     async def on_event(
         self, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
     ) -> None:
+        self._handling()
         event = translate.to_event(body)
         if event is None:
             return
@@ -134,6 +143,7 @@ class SlackListeners:
             await self._delivery.answer(reply, Conversation(origin=event.origin, client=client))
 
     async def on_home_opened(self, body: dict[str, Any], client: AsyncWebClient) -> None:
+        self._handling()
         event = translate.to_event(body)
         if isinstance(event, HomeOpened):
             await self._show_home(event, client)
@@ -155,6 +165,7 @@ class SlackListeners:
     async def on_action(
         self, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond | None
     ) -> None:
+        self._handling()
         event = translate.to_interaction_event(body)
         if event is None:
             return
